@@ -1,0 +1,91 @@
+"""The one error hierarchy of the geoportal.
+
+Defined here, low in the dependency chain, so that `ingest/` and `layers/` can
+raise them; `geoportal/errors.py` is the single place that maps them to HTTP
+status codes and OGC exception documents (and the CLI prints them). Every
+message says what failed, where, and how to fix it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GeoportalError(Exception):
+    """Base class. `code` is the OGC exception code, `status` the HTTP status."""
+
+    code = "NoApplicableCode"
+    status = 500
+
+    def __init__(self, message: str, *, hint: str | None = None, **context: Any) -> None:
+        self.message = message
+        self.hint = hint
+        self.context = context
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        return f"{self.message} {self.hint}".strip() if self.hint else self.message
+
+
+class InvalidParameter(GeoportalError):
+    """A request parameter or CLI argument has a wrong value."""
+
+    code = "InvalidParameterValue"
+    status = 400
+
+    def __init__(self, parameter: str, message: str, *, hint: str | None = None, **context: Any) -> None:
+        self.parameter = parameter
+        super().__init__(message, hint=hint, parameter=parameter, **context)
+
+
+class NotFound(GeoportalError):
+    """A resource does not exist — or is not visible to the caller (never say which)."""
+
+    code = "NotFound"
+    status = 404
+
+
+class NotAcceptable(GeoportalError):
+    code = "NotAcceptable"
+    status = 406
+
+
+class ConfigurationError(GeoportalError):
+    """Invalid configuration (environment or config files); stops start-up."""
+
+    code = "NoApplicableCode"
+    status = 500
+
+
+class DatabaseUnavailable(GeoportalError):
+    code = "ServiceUnavailable"
+    status = 503
+
+
+class IngestError(GeoportalError):
+    """An import cannot proceed. Raising it leaves the target layer untouched.
+
+    `source` is the file (and layer inside it), `feature` the 1-based feature
+    number and `field` the attribute name, when the problem is that precise.
+    """
+
+    code = "InvalidParameterValue"
+    status = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        feature: int | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.source = source
+        self.feature = feature
+        self.field = field
+        where = [
+            part for part in (source, f"feature {feature}" if feature else None, f"field {field!r}" if field else None) if part
+        ]
+        prefix = f"{', '.join(where)}: " if where else ""
+        super().__init__(prefix + message, hint=hint)

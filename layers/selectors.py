@@ -1,0 +1,44 @@
+"""Reads of the registry. Feature and tile queries live in `layers/features.py` and `layers/tiles.py`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from layers.access import visible_layers
+from layers.collections import split_collection_id
+from layers.errors import NotFound
+from layers.models import City, Layer
+
+
+def city_list(*, include_sample: bool = True) -> QuerySet[City]:
+    cities = City.objects.all()
+    return cities if include_sample else cities.filter(is_sample=False)
+
+
+def city_get(*, slug: str) -> City:
+    city = City.objects.filter(slug=slug).first()
+    if city is None:
+        raise NotFound(f"City {slug!r} does not exist.", hint="See /ogc/collections or the city list at / for valid city slugs.")
+    return city
+
+
+def layer_list_visible(*, user: Any = None, city: City | None = None) -> QuerySet[Layer]:
+    layers = visible_layers(user=user)
+    return layers.filter(city=city) if city is not None else layers
+
+
+def layer_get_visible(*, cid: str, user: Any = None) -> Layer:
+    """The layer of collection `cid` if `user` may see it; NotFound otherwise (never says which)."""
+    city_slug, slug = split_collection_id(cid)
+    where = Q(city__slug=city_slug) if city_slug else Q(city__isnull=True)
+    layer = visible_layers(user=user).filter(where, slug=slug).first()
+    if layer is None:
+        raise NotFound(f"Collection {cid!r} does not exist.", hint="See /ogc/collections for the available collections.")
+    return layer
+
+
+def layer_find(*, city: City | None, slug: str) -> Layer | None:
+    """Any layer by city and slug, regardless of visibility (for writers and the CLI)."""
+    return Layer.objects.filter(city=city, slug=slug).first()
