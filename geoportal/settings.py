@@ -30,6 +30,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
+    "geoportal.middleware.SharedCacheVaryMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,6 +77,8 @@ DATABASES = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# gis.W001: Debian 12 ships GDAL 3.6, which Django 5.2 still supports but calls old.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 LANGUAGE_CODE = "be"
 LANGUAGES = [("be", "Беларуская"), ("ru", "Русский"), ("en", "English")]

@@ -90,9 +90,12 @@ class Feature(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="features")
+    # No single-column indexes: the planner would pick a geometry-only GiST and
+    # filter layer_id afterwards, scanning every layer's rows. The composite
+    # indexes below serve every query (and the FK lookup).
+    layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="features", db_index=False)
     fid = models.CharField(max_length=255, help_text="Stable source id, unique per layer.")
-    geom = models.GeometryField(srid=4326)
+    geom = models.GeometryField(srid=4326, spatial_index=False)
     properties = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -10,6 +10,12 @@ from layers.errors import InvalidParameter
 from layers.models import City, Layer, Visibility
 
 
+def _bbox_polygon(bbox: tuple[float, float, float, float]) -> Polygon:
+    polygon = Polygon.from_bbox(bbox)
+    polygon.srid = 4326  # from_bbox sets none; without it the row never compares equal
+    return polygon
+
+
 def _city_defaults(city: CityConfig, order: int) -> dict[str, object]:
     return {
         "name": dict(city.name),
@@ -17,7 +23,7 @@ def _city_defaults(city: CityConfig, order: int) -> dict[str, object]:
         "population": city.population,
         "population_year": city.population_year,
         "centre": Point(*city.centre, srid=4326),
-        "extent": Polygon.from_bbox(city.extent),
+        "extent": _bbox_polygon(city.extent),
         "local_crs": [{"name": c.name, "title": c.title, "srid": c.srid} for c in city.local_crs],
         "is_sample": city.is_sample,
         "sort_order": order,
@@ -62,26 +68,29 @@ def layer_ensure(
     """The layer (city, slug), created with the theme's defaults when new."""
     if visibility is not None and visibility not in Visibility.values:
         raise InvalidParameter("visibility", f"Visibility {visibility!r} is not one of {', '.join(Visibility.values)}.")
+    given = {"visibility": visibility, "attribution": attribution, "license": license, "title": title}
+    given = {k: v for k, v in given.items() if v is not None}
     layer, created = Layer.objects.select_for_update().get_or_create(
         city=city,
         slug=slug,
-        defaults={"theme": theme.slug, "title": title or dict(theme.title), "geometry_type": theme.geometry_type},
+        defaults={"theme": theme.slug, "title": dict(theme.title), "geometry_type": theme.geometry_type, **given},
     )
-    if not created and layer.theme != theme.slug:
+    if created:
+        return layer
+    if layer.theme != theme.slug:
         raise InvalidParameter(
             "theme",
             f"Layer {layer.collection_id!r} already exists with theme {layer.theme!r}, not {theme.slug!r}.",
             hint=f"Use --theme {layer.theme}, or a different --layer slug.",
         )
-    changes = {
-        k: v
-        for k, v in {"visibility": visibility, "attribution": attribution, "license": license, "title": title}.items()
-        if v is not None and getattr(layer, k) != v
-    }
+    changes = {k: v for k, v in given.items() if getattr(layer, k) != v}
     if changes:
         for key, value in changes.items():
             setattr(layer, key, value)
-        layer.save(update_fields=[*changes, "updated_at"])
+        # Visibility decides who sees the layer's tiles: a new version retires every cached tile.
+        bump = ["version"] if "visibility" in changes else []
+        layer.version += len(bump)
+        layer.save(update_fields=[*changes, *bump, "updated_at"])
     return layer
 
 
@@ -90,5 +99,8 @@ def layer_set_visibility(*, layer: Layer, visibility: str) -> Layer:
     if visibility not in Visibility.values:
         raise InvalidParameter("visibility", f"Visibility {visibility!r} is not one of {', '.join(Visibility.values)}.")
     layer.visibility = visibility
-    layer.save(update_fields=["visibility", "updated_at"])
+    # A visibility change alters who may see the layer's tiles: bump the version
+    # so no cached tile or versioned URL from before is served again.
+    layer.version += 1
+    layer.save(update_fields=["visibility", "version", "updated_at"])
     return layer

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Measure the geoportal side by side with the anchors (TiPg, MapServer, static nginx) in ONE run,
+# on the same synthetic city, with the shared harness in ../shared/bench (copied to a scratch dir so
+# its data and virtualenvs stay out of the project).
+#
+#   bench/run.sh                      # tiles, tiles_z15-16, items, item, crawl; c = 1,8,32
+#   TARGETS=tipg,geoportal TESTS=tiles DURATION=5 bench/run.sh
+#
+# Steps: start the harness's PostGIS and generate the synthetic city (200k buildings); export the
+# buildings tables to GeoPackage; load them into the geoportal through its own ingest (`minsk-bench`,
+# `minsk-bench10k`); serve the geoportal on :8000; run bench.py; print the report.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+SHARED="${SHARED_BENCH:-$ROOT/../shared/bench}"
+WORK="${BENCH_WORK:-/var/tmp/geoportal-bench}"
+TARGETS="${TARGETS:-tipg,mapserver,static,geoportal}"
+TESTS="${TESTS:-tiles,tiles_z15-16,items,item,crawl}"
+NAME="${NAME:-compare}"
+GP="$ROOT/.venv/bin/geoportal"
+
+[ -x "$GP" ] || { echo "run 'make demo' (or 'make test') first: $GP is missing" >&2; exit 2; }
+[ -d "$SHARED" ] || { echo "the shared harness is missing: $SHARED" >&2; exit 2; }
+mkdir -p "$WORK"
+# refresh the harness code, keep its data (.pgdata, venvs) between runs
+(cd "$SHARED" && tar cf - --exclude=.pgdata --exclude='.venv*' --exclude=run --exclude=results/raw .) | (cd "$WORK" && tar xf -)
+cd "$WORK"
+PY=.venv-tools/bin/python
+[ -x "$PY" ] || { python3 -m venv .venv-tools; .venv-tools/bin/pip install -q numpy "psycopg[binary]" mapbox-vector-tile; }
+./pg.sh start
+./pg.sh psql -qc "ALTER DATABASE bench SET statement_timeout = '60s'"
+[ "$(./pg.sh psql -qAtc "select to_regclass('public.buildings') is not null")" = "t" ] || $PY gen_synthetic.py
+
+PG="PG:host=127.0.0.1 port=55432 user=postgres dbname=bench"
+for t in buildings:bench buildings_10k:bench10k; do
+  table="${t%%:*}"; slug="${t##*:}"
+  gpkg="$WORK/minsk-$slug.gpkg"
+  [ -f "$gpkg" ] || ogr2ogr -f GPKG "$gpkg" "$PG" -sql "SELECT id AS ogc_fid, * FROM $table ORDER BY id" \
+      -nln "$table" -preserve_fid -lco FID=fid
+  "$GP" ingest "$gpkg" --city minsk --theme buildings --layer "$slug"   # a no-op when unchanged
+done
+mkdir -p results/raw && cp workload/ids.txt results/raw/ids-geoportal.txt   # our fid = the source id
+
+"$GP" serve --port 8000 > "$WORK/geoportal-serve.log" 2>&1 &
+echo $! > "$WORK/geoportal.pid"
+trap 'kill "$(cat "$WORK/geoportal.pid")" 2>/dev/null || true; ./stop_all.sh || true' EXIT
+for _ in $(seq 60); do $PY -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')" 2>/dev/null && break; sleep 1; done
+
+IFS=, read -ra T <<< "$TARGETS"
+for t in "${T[@]}"; do
+  case "$t" in
+    tipg) ./run_tipg.sh ;;
+    mapserver) ./run_mapserver.sh ;;
+    static) ./run_tipg.sh; [ -d tiles_static ] || $PY bench.py static-prep --source tipg; ./run_static.sh ;;
+    pygeoapi) ./run_pygeoapi.sh ;;
+  esac
+done
+$PY bench.py run --name "$NAME" --targets "$TARGETS" --tests "$TESTS" --duration "${DURATION:-10}" --conc "${CONC:-1,8,32}"
+$PY bench.py report --name "$NAME"
+echo "results: $WORK/results/$NAME.tables.md"

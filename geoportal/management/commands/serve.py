@@ -1,0 +1,109 @@
+"""`geoportal serve`: the production HTTP server (gunicorn) in the foreground.
+
+gthread workers: a few threads per process keep HTTP keep-alive connections
+open without tying up a whole process, and tile/feature views spend most of
+their time waiting on PostGIS. The master's pid goes to a file under the data
+directory, so scripts stop the server with `kill "$(cat …)"` — bare Debian has
+no ps/pkill.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from geoportal.env import get_env
+
+THREADS_PER_WORKER = 4
+WSGI_APP = "geoportal.wsgi:application"
+
+
+def pid_file(port: int) -> Path:
+    """Where the master writes its pid: one file per port, so two servers do not clash."""
+    return get_env().data_dir / f"serve-{port}.pid"
+
+
+def _check_port_free(host: str, port: int) -> None:
+    # gunicorn would retry for five seconds and then print a terse error; say what to do instead.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise CommandError(
+                f"Cannot listen on {host}:{port}: {exc.strerror}. "
+                f"Another server may be running there: stop it, or choose another port (--port, PORT=… for make, GEOPORTAL_PORT)."
+            ) from None
+
+
+def gunicorn_options(*, host: str, port: int, workers: int, pidfile: Path) -> dict[str, Any]:
+    return {
+        "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": THREADS_PER_WORKER,
+        "keepalive": 5,
+        "timeout": 60,
+        "graceful_timeout": 20,
+        "accesslog": "-",
+        "errorlog": "-",
+        "pidfile": str(pidfile),
+        "proc_name": "geoportal",
+        # gunicorn >= 24 opens a control socket under ~/.gunicorn by default; the geoportal does not use it.
+        "control_socket_disable": True,
+    }
+
+
+class Command(BaseCommand):
+    help = "Serve the geoportal over HTTP with gunicorn (foreground; Ctrl+C or SIGTERM to stop)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        env = get_env()
+        parser.add_argument(
+            "--host", default=env.http_host, help=f"address to listen on (GEOPORTAL_HOST; default {env.http_host})"
+        )
+        parser.add_argument("--port", type=int, default=env.http_port, help=f"TCP port (GEOPORTAL_PORT; default {env.http_port})")
+        parser.add_argument(
+            "--workers", type=int, default=env.workers, help=f"worker processes (GEOPORTAL_WORKERS; default {env.workers})"
+        )
+
+    def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
+        if not 1 <= port <= 65535:
+            raise CommandError(f"--port {port}: expected a TCP port between 1 and 65535")
+        if not 1 <= workers <= 64:
+            raise CommandError(f"--workers {workers}: expected between 1 and 64")
+        _check_port_free(host, port)
+        pidfile = pid_file(port)
+        pidfile.parent.mkdir(parents=True, exist_ok=True)
+        # WhiteNoise warns on every worker start when STATIC_ROOT is missing (nothing collected yet).
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+        shown = f"[{host}]" if ":" in host else host
+        self.stdout.write(
+            f"Serving the geoportal at http://{shown}:{port}/ "
+            f"({workers} workers x {THREADS_PER_WORKER} threads; pid file {pidfile}; Ctrl+C to stop)"
+        )
+        self.stdout.flush()
+        _run_gunicorn(gunicorn_options(host=host, port=port, workers=workers, pidfile=pidfile))
+
+
+def _run_gunicorn(options: dict[str, Any]) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class GeoportalServer(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            known = self.cfg.settings
+            for key, value in options.items():
+                if key in known:  # older gunicorn releases lack some settings (control_socket_disable)
+                    self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            from geoportal.wsgi import application
+
+            return application
+
+    GeoportalServer().run()

@@ -1,0 +1,259 @@
+"""The OpenAPI 3.0 definition of /ogc/, built per request for the collections the caller may see.
+
+Self-contained on purpose: every $ref points inside this document (closed
+networks cannot fetch the OGC schema repository).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from geoportal.ogc.params import FORMATS
+
+_REF = "#/components/"
+
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"{_REF}{kind}/{name}"}
+
+
+def _ok(description: str, media: dict[str, str]) -> dict[str, Any]:
+    """A 200 response offering `media`: {media type: schema name}."""
+    content = {media_type: {"schema": _ref("schemas", schema)} for media_type, schema in media.items()}
+    content["text/html"] = {"schema": {"type": "string"}}
+    return {"description": description, "content": content}
+
+
+def _errors(*statuses: str) -> dict[str, Any]:
+    return {status: _ref("responses", f"E{status}") for status in statuses}
+
+
+def _get(summary: str, operation_id: str, parameters: list[str], responses: dict[str, Any], tag: str) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "operationId": operation_id,
+            "tags": [tag],
+            "parameters": [_ref("parameters", name) for name in parameters],
+            "responses": responses,
+        }
+    }
+
+
+def _paths() -> dict[str, Any]:
+    json_doc = {"application/json": "Document"}
+    return {
+        "/": _get(
+            "Landing page", "getLandingPage", ["f"], {"200": _ok("The landing page", json_doc), **_errors("400")}, "Capabilities"
+        ),
+        "/conformance": _get(
+            "Conformance classes",
+            "getConformance",
+            ["f"],
+            {"200": _ok("Conformance", {"application/json": "Conformance"}), **_errors("400")},
+            "Capabilities",
+        ),
+        "/openapi": _get(
+            "This API definition",
+            "getOpenAPI",
+            ["fJson"],
+            {
+                "200": {
+                    "description": "OpenAPI 3.0",
+                    "content": {"application/vnd.oai.openapi+json;version=3.0": {"schema": {"type": "object"}}},
+                },
+                **_errors("400"),
+            },
+            "Capabilities",
+        ),
+        "/collections": _get(
+            "The feature collections",
+            "getCollections",
+            ["f"],
+            {"200": _ok("Collections", {"application/json": "Collections"}), **_errors("400")},
+            "Data",
+        ),
+        "/collections/{collectionId}": _get(
+            "One feature collection",
+            "describeCollection",
+            ["collectionId", "f"],
+            {"200": _ok("Collection", {"application/json": "Collection"}), **_errors("400", "404")},
+            "Data",
+        ),
+        "/collections/{collectionId}/items": _get(
+            "Features of a collection (keyset-paged: follow the 'next' link)",
+            "getFeatures",
+            ["collectionId", "f", "limit", "bbox", "datetime", "cursor", "offset"],
+            {
+                "200": _ok("A page of features", {"application/geo+json": "FeatureCollection"}),
+                "304": {"description": "Not modified (If-None-Match matched the ETag)"},
+                **_errors("400", "404"),
+            },
+            "Data",
+        ),
+        "/collections/{collectionId}/items/{featureId}": _get(
+            "One feature",
+            "getFeature",
+            ["collectionId", "featureId", "f"],
+            {
+                "200": _ok("The feature", {"application/geo+json": "Feature"}),
+                "304": {"description": "Not modified (If-None-Match matched the ETag)"},
+                **_errors("400", "404"),
+            },
+            "Data",
+        ),
+    }
+
+
+def _parameters(collection_ids: list[str]) -> dict[str, Any]:
+    limits = settings.GEOPORTAL
+    collection_schema: dict[str, Any] = {"type": "string"}
+    if collection_ids:
+        collection_schema["enum"] = collection_ids
+    return {
+        "f": _query(
+            "f",
+            "Output format; without it the Accept header decides (JSON by default).",
+            {"type": "string", "enum": list(FORMATS)},
+        ),
+        "fJson": _query("f", "Output format.", {"type": "string", "enum": ["json"]}),
+        "collectionId": {
+            "name": "collectionId",
+            "in": "path",
+            "required": True,
+            "description": "Collection id, '{city}-{layer}'.",
+            "schema": collection_schema,
+        },
+        "featureId": {
+            "name": "featureId",
+            "in": "path",
+            "required": True,
+            "description": "The feature's stable source id.",
+            "schema": {"type": "string"},
+        },
+        "limit": _query(
+            "limit",
+            f"Features per page; larger values are clamped to {limits['MAX_LIMIT']} (header Geoportal-Limit-Clamped).",
+            {"type": "integer", "minimum": 1, "default": limits["DEFAULT_LIMIT"]},
+        ),
+        "bbox": {
+            **_query(
+                "bbox",
+                "minLon,minLat,maxLon,maxLat (or 6 numbers with heights) in CRS84; features touching the box are included.",
+                {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+            ),
+            "style": "form",
+            "explode": False,
+        },
+        "datetime": _query(
+            "datetime", "RFC 3339 instant or interval; layers have no time yet, so every feature matches.", {"type": "string"}
+        ),
+        "cursor": _query("cursor", "Opaque keyset cursor from a 'next' link.", {"type": "string"}),
+        "offset": _query(
+            "offset",
+            "Features to skip (after the cursor); prefer the 'next' link.",
+            {"type": "integer", "minimum": 0, "default": 0},
+        ),
+    }
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+def _schemas() -> dict[str, Any]:
+    link = {
+        "type": "object",
+        "required": ["href", "rel"],
+        "properties": {k: {"type": "string"} for k in ("href", "rel", "type", "title")},
+    }
+    links = {"type": "array", "items": _ref("schemas", "Link")}
+    geometry = {"type": "object", "nullable": True, "required": ["type"], "properties": {"type": {"type": "string"}}}
+    feature = {
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "string"},
+            "geometry": geometry,
+            "properties": {"type": "object", "nullable": True},
+            "links": links,
+        },
+    }
+    collection = {
+        "type": "object",
+        "required": ["id", "links"],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "links": links,
+            "extent": {"type": "object"},
+            "itemType": {"type": "string"},
+            "crs": {"type": "array", "items": {"type": "string"}},
+            "storageCrs": {"type": "string"},
+        },
+    }
+    return {
+        "Link": link,
+        "Document": {
+            "type": "object",
+            "required": ["links"],
+            "properties": {"title": {"type": "string"}, "description": {"type": "string"}, "links": links},
+        },
+        "Conformance": {
+            "type": "object",
+            "required": ["conformsTo"],
+            "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
+        },
+        "Collection": collection,
+        "Collections": {
+            "type": "object",
+            "required": ["links", "collections"],
+            "properties": {"links": links, "collections": {"type": "array", "items": _ref("schemas", "Collection")}},
+        },
+        "Feature": feature,
+        "FeatureCollection": {
+            "type": "object",
+            "required": ["type", "features"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "features": {"type": "array", "items": _ref("schemas", "Feature")},
+                "links": links,
+                "numberMatched": {"type": "integer", "minimum": 0},
+                "numberReturned": {"type": "integer", "minimum": 0},
+                "timeStamp": {"type": "string", "format": "date-time"},
+            },
+        },
+        "Exception": {
+            "type": "object",
+            "required": ["code"],
+            "properties": {"code": {"type": "string"}, "description": {"type": "string"}, "parameter": {"type": "string"}},
+        },
+    }
+
+
+def _error_responses() -> dict[str, Any]:
+    exception = {"application/json": {"schema": _ref("schemas", "Exception")}}
+    return {
+        "E400": {"description": "A parameter is invalid or unknown; 'parameter' names it.", "content": exception},
+        "E404": {"description": "No such collection or feature (or not visible to the caller).", "content": exception},
+    }
+
+
+def build(*, server_url: str, collection_ids: list[str]) -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Geoportal of the Smart Cities of Belarus — OGC API Features",
+            "version": "1.0.0",
+            "description": "OGC API - Features Part 1: core, GeoJSON, HTML, OpenAPI 3.0.",
+            "license": {"name": "AGPL-3.0-or-later"},
+        },
+        "servers": [{"url": server_url}],
+        "tags": [{"name": "Capabilities"}, {"name": "Data"}],
+        "paths": _paths(),
+        "components": {"parameters": _parameters(collection_ids), "schemas": _schemas(), "responses": _error_responses()},
+    }

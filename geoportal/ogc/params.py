@@ -1,0 +1,214 @@
+"""Query parameters of the OGC API: parsed, validated, and rejected with a message naming them.
+
+Choices (documented in the README):
+- Unknown query parameters answer 400 naming the parameter (OGC API Features
+  Part 1, /req/core/query-param-unknown); property filters come with queryables.
+- `limit` above MAX_LIMIT is clamped, not refused; the response says so in the
+  `Geoportal-Limit-Clamped` header and the links carry the clamped value.
+- `cursor` is an opaque keyset token from a `next` link; `offset` is accepted
+  for compatibility and applies after the cursor.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from layers.errors import InvalidParameter
+from layers.features import BBox
+
+FORMATS = ("json", "html")
+_JSON_MEDIA = ("application/json", "application/geo+json", "application/vnd.oai.openapi+json")
+# An instant, or an interval of instants / open ends ('..'), in RFC 3339.
+_INSTANT = r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?"
+_DATETIME = re.compile(rf"^({_INSTANT}|({_INSTANT}|\.\.|)/({_INSTANT}|\.\.|))$")
+
+
+def single(request: HttpRequest, name: str) -> str | None:
+    """The value of a parameter given at most once."""
+    values = request.GET.getlist(name)
+    if len(values) > 1:
+        raise InvalidParameter(name, f"Parameter {name!r} is given {len(values)} times.", hint="Give it once.")
+    return values[0] if values else None
+
+
+def reject_unknown(request: HttpRequest, allowed: tuple[str, ...]) -> None:
+    for name in request.GET:
+        if name not in allowed:
+            raise InvalidParameter(
+                name,
+                f"Unknown query parameter {name!r}.",
+                hint=f"This resource accepts: {', '.join(allowed)}.",
+            )
+
+
+def negotiate_format(request: HttpRequest, *, offered: tuple[str, ...] = FORMATS) -> str:
+    """'json' or 'html': the `f` parameter wins, then the Accept header; JSON by default."""
+    f = single(request, "f")
+    if f is not None:
+        if f not in offered:
+            raise InvalidParameter("f", f"Unknown output format f={f!r}.", hint=f"Allowed values: {', '.join(offered)}.")
+        return f
+    if "html" not in offered:
+        return offered[0]
+    return _best_from_accept(request.headers.get("Accept", ""))
+
+
+def _best_from_accept(accept: str) -> str:
+    best, best_q = "json", 0.0
+    for part in accept.split(","):
+        media, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        media = media.strip().lower()
+        fmt = "html" if media in ("text/html", "application/xhtml+xml") else "json" if media in _JSON_MEDIA else None
+        if fmt and q > best_q:
+            best, best_q = fmt, q
+    return best
+
+
+def _is_count(raw: str) -> bool:
+    """ASCII digits only ('²' and '٣' are digits to str.isdigit but not to int())."""
+    return raw.isascii() and raw.isdigit()
+
+
+def parse_limit(request: HttpRequest) -> tuple[int, int | None]:
+    """(limit to serve, the requested limit when it was clamped to MAX_LIMIT, else None)."""
+    raw = single(request, "limit")
+    default, maximum = settings.GEOPORTAL["DEFAULT_LIMIT"], settings.GEOPORTAL["MAX_LIMIT"]
+    if raw is None:
+        return default, None
+    if not _is_count(raw) or not raw.strip("0"):
+        raise InvalidParameter("limit", f"limit={raw!r} is not a positive integer.", hint=f"Use 1 to {maximum}.")
+    requested = int(raw) if len(raw) <= 18 else 10**18  # int() refuses over 4300 digits
+    return (maximum, requested) if requested > maximum else (requested, None)
+
+
+def parse_offset(request: HttpRequest) -> int:
+    raw = single(request, "offset")
+    if raw is None:
+        return 0
+    if not _is_count(raw) or len(raw) > 18:
+        raise InvalidParameter(
+            "offset", f"offset={raw!r} is not a non-negative integer.", hint="Prefer the 'next' link (cursor)."
+        )
+    return int(raw)
+
+
+def parse_bbox(request: HttpRequest) -> BBox | None:
+    raw = single(request, "bbox")
+    if raw is None:
+        return None
+    parts = raw.split(",")
+    if len(parts) not in (4, 6):
+        raise InvalidParameter(
+            "bbox",
+            f"bbox={raw!r}: expected 4 or 6 comma-separated numbers, found {len(parts)}.",
+            hint="Use bbox=minLon,minLat,maxLon,maxLat in CRS84, e.g. bbox=25.2,53.8,25.4,53.95.",
+        )
+    numbers = [_bbox_number(raw, part) for part in parts]
+    if len(numbers) == 6:  # minx, miny, minz, maxx, maxy, maxz: heights are not filtered on
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    minx, miny, maxx, maxy = numbers
+    if minx > maxx:
+        raise InvalidParameter(
+            "bbox",
+            f"bbox={raw!r}: minimum longitude {minx} is greater than maximum longitude {maxx}.",
+            hint="A box crossing the antimeridian is not supported yet; split it into two requests.",
+        )
+    if miny > maxy:
+        raise InvalidParameter("bbox", f"bbox={raw!r}: minimum latitude {miny} is greater than maximum latitude {maxy}.")
+    if not (-90 <= miny <= 90 and -90 <= maxy <= 90):
+        raise InvalidParameter(
+            "bbox", f"bbox={raw!r}: latitudes must be within -90..90.", hint="The order is minLon,minLat,maxLon,maxLat."
+        )
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180):
+        raise InvalidParameter("bbox", f"bbox={raw!r}: longitudes must be within -180..180.")
+    return BBox(minx, miny, maxx, maxy)
+
+
+def _bbox_number(raw: str, part: str) -> float:
+    try:
+        value = float(part)
+    except ValueError:
+        raise InvalidParameter("bbox", f"bbox={raw!r}: {part.strip()!r} is not a number.") from None
+    if not math.isfinite(value):
+        raise InvalidParameter("bbox", f"bbox={raw!r}: {part.strip()!r} is not a finite number.")
+    return value
+
+
+def parse_datetime(request: HttpRequest) -> str | None:
+    """Validated and accepted; the layers carry no temporal geometry yet, so it selects every feature."""
+    raw = single(request, "datetime")
+    if raw is not None and not _DATETIME.match(raw):
+        raise InvalidParameter(
+            "datetime",
+            f"datetime={raw!r} is not an RFC 3339 instant or interval.",
+            hint="Examples: 2024-05-01T00:00:00Z, 2024-01-01T00:00:00Z/.., ../2024-12-31T23:59:59Z.",
+        )
+    return raw
+
+
+# Cursor: opaque to clients; inside it is the last Feature.id served.
+_CURSOR_PREFIX = "k1:"
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{last_id}".encode()).decode().rstrip("=")
+
+
+def parse_cursor(request: HttpRequest) -> int | None:
+    raw = single(request, "cursor")
+    if raw is None:
+        return None
+    bad = InvalidParameter(
+        "cursor",
+        f"cursor={raw!r} is not a cursor issued by this server.",
+        hint="Follow the 'next' link of the previous page, or drop 'cursor' to start from the first page.",
+    )
+    try:
+        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise bad from None
+    number = text.removeprefix(_CURSOR_PREFIX)
+    if not text.startswith(_CURSOR_PREFIX) or not _is_count(number) or len(number) > 18:
+        raise bad
+    return int(number)
+
+
+@dataclass(frozen=True)
+class ItemsQuery:
+    limit: int
+    clamped_from: int | None
+    offset: int
+    after_id: int | None
+    bbox: BBox | None
+    datetime: str | None
+
+
+ITEMS_PARAMETERS = ("f", "limit", "bbox", "cursor", "offset", "datetime")
+
+
+def parse_items_query(request: HttpRequest) -> ItemsQuery:
+    reject_unknown(request, ITEMS_PARAMETERS)
+    limit, clamped_from = parse_limit(request)
+    return ItemsQuery(
+        limit=limit,
+        clamped_from=clamped_from,
+        offset=parse_offset(request),
+        after_id=parse_cursor(request),
+        bbox=parse_bbox(request),
+        datetime=parse_datetime(request),
+    )

@@ -1,0 +1,206 @@
+"""Attributes: JSON-safe values, and source fields mapped onto a theme's schema with type coercion."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+
+from config.loader import AttributeConfig, ThemeConfig
+from ingest.report import WarningLog
+
+RowTransform = Callable[[dict[str, Any]], dict[str, Any]]
+INTEGER_OGR_TYPES = ("OFTInteger", "OFTInteger64")
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "да", "так", "on"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "нет", "не", "off"})
+_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+
+
+def rows_from_columns(
+    columns: dict[str, np.ndarray], ogr_types: Sequence[str], *, first_feature: int, warnings: WarningLog
+) -> list[dict[str, Any]]:
+    """One JSON-safe dict per row: NaN → null, integer fields stay integers, bytes are dropped."""
+    names = list(columns)
+    lists = [
+        _json_column(name, columns[name], kind, first_feature, warnings) for name, kind in zip(names, ogr_types, strict=True)
+    ]
+    length = len(next(iter(columns.values()))) if columns else 0
+    if not names:
+        return [{} for _ in range(length)]
+    return [dict(zip(names, values, strict=True)) for values in zip(*lists, strict=True)]
+
+
+def _json_column(name: str, column: np.ndarray, ogr_type: str, first: int, warnings: WarningLog) -> list[Any]:
+    values = column.tolist()
+    if column.dtype.kind == "f":
+        integer = ogr_type in INTEGER_OGR_TYPES  # GDAL hands integer columns with nulls over as floats
+        return [None if (v is None or math.isnan(v) or math.isinf(v)) else (int(v) if integer else v) for v in values]
+    if column.dtype.kind != "O":
+        return values
+    out: list[Any] = []
+    for index, value in enumerate(values):
+        if isinstance(value, bytes | bytearray | memoryview):
+            warnings.add(f"bytes-{name}", f"field {name!r}: binary value dropped", first + index)
+            value = None
+        elif isinstance(value, str) and "\x00" in value:
+            value = value.replace("\x00", "")  # PostgreSQL text and jsonb cannot hold NUL
+        elif isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+            value = None
+        out.append(value)
+    return out
+
+
+class CoercionError(ValueError):
+    pass
+
+
+def _to_integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise CoercionError
+    if isinstance(value, int):
+        return value
+    number = _to_number(value)
+    if not number.is_integer():
+        raise CoercionError
+    return int(number)
+
+
+def _to_number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise CoercionError
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        number = float(str(value).strip().replace(",", ".").replace(" ", ""))
+    except ValueError:
+        raise CoercionError from None
+    if math.isnan(number) or math.isinf(number):
+        raise CoercionError
+    return number
+
+
+def _to_boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise CoercionError
+
+
+def _to_date(value: Any) -> str:
+    text = str(value).strip()
+    match = _DMY.match(text)
+    try:
+        if match:  # 31.12.2020, the usual way dates are written in Belarus
+            return date(int(match[3]), int(match[2]), int(match[1])).isoformat()
+        return date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        raise CoercionError from None
+
+
+def _to_datetime(value: Any) -> str:
+    try:
+        return datetime.fromisoformat(str(value).strip().replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        raise CoercionError from None
+
+
+def _to_string(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if isinstance(value, str) else str(value)
+
+
+COERCE: dict[str, Callable[[Any], Any]] = {
+    "string": _to_string,
+    "integer": _to_integer,
+    "number": _to_number,
+    "boolean": _to_boolean,
+    "date": _to_date,
+    "datetime": _to_datetime,
+}
+
+
+class PropertyMapper:
+    """Maps source fields onto a theme: case-insensitive match on the attribute name or a synonym.
+
+    A field named exactly like the attribute wins over synonyms; among synonyms the first
+    non-null field wins. Fields that map to nothing (or lose) are kept under their own names.
+    """
+
+    def __init__(self, theme: ThemeConfig, warnings: WarningLog) -> None:
+        self.theme = theme
+        self.warnings = warnings
+        self._lookup: dict[str, AttributeConfig] = {a.name.lower(): a for a in theme.attributes}
+        for attribute in theme.attributes:
+            for synonym in attribute.synonyms:
+                self._lookup.setdefault(synonym.lower(), attribute)
+
+    def map(self, props: dict[str, Any], feature: int) -> dict[str, Any]:
+        chosen: dict[str, tuple[str, Any]] = {}
+        for key, value in props.items():
+            attribute = self._lookup.get(key.lower())
+            if attribute is None or value is None:
+                continue
+            current = chosen.get(attribute.name)
+            if current is None or (key.lower() == attribute.name and current[0].lower() != attribute.name):
+                chosen[attribute.name] = (key, value)
+        used = {key for key, _value in chosen.values()}
+        out: dict[str, Any] = {}
+        for attribute in self.theme.attributes:
+            if attribute.name in chosen:
+                key, value = chosen[attribute.name]
+                self._put(out, attribute, key, value, feature)
+            elif attribute.required:
+                self.warnings.add(f"required-{attribute.name}", f"required attribute {attribute.name!r} is missing", feature)
+        for key, value in props.items():
+            if key not in used and key not in out:
+                out[key] = value
+        return out
+
+    def _put(self, out: dict[str, Any], attribute: AttributeConfig, key: str, value: Any, feature: int) -> None:
+        try:
+            coerced = COERCE[attribute.type](value)
+        except CoercionError:
+            self.warnings.add(
+                f"coerce-{attribute.name}-{key}",
+                f"field {key!r}: value not readable as {attribute.type} for {attribute.name!r}, kept as is under {key!r}",
+                feature,
+            )
+            out[key] = value
+            return
+        if attribute.enum is not None and coerced not in attribute.enum:
+            self.warnings.add(
+                f"enum-{attribute.name}", f"{attribute.name!r}: value outside the theme's list {list(attribute.enum)}", feature
+            )
+        out[attribute.name] = coerced
+
+
+def json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return "string"
+
+
+def merge_field_type(old: str | None, new: str) -> str:
+    """The layer's field type: integer+number → number; any other mix → string."""
+    if old is None or old == new:
+        return new
+    if {old, new} == {"integer", "number"}:
+        return "number"
+    return "string"

@@ -1,0 +1,92 @@
+"""The `geoportal` console script, run as a real subprocess: clear messages, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from geoportal.env import get_env
+
+GEOPORTAL = Path(sys.executable).parent / "geoportal"
+
+
+def run_geoportal(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(GEOPORTAL), *args],
+        env=env or dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def unused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_db_status_reports_running_cluster_and_port() -> None:
+    env = get_env()
+    if not env.database.embedded:
+        pytest.skip("DATABASE_URL is set: no embedded cluster to report on")
+    result = run_geoportal("db", "status")
+    assert result.returncode == 0, result.stderr
+    assert "embedded PostGIS running, PostgreSQL " in result.stdout
+    assert f"port {env.database.port}" in result.stdout
+    assert f"data {env.pg_dir}" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("frobnicate",), "Unknown command: 'frobnicate'"),
+        (("db", "frobnicate"), "invalid choice: 'frobnicate'"),
+        (("db",), "the following arguments are required: action"),
+        (("ingest",), "the following arguments are required"),
+        (("serve", "--port", "eighty"), "invalid int value: 'eighty'"),
+    ],
+    ids=["unknown-command", "unknown-db-action", "db-without-action", "ingest-without-file", "serve-bad-port"],
+)
+def test_bad_arguments_give_a_message_not_a_traceback(args: tuple[str, ...], expected: str) -> None:
+    result = run_geoportal(*args)
+    assert result.returncode != 0
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def missing_postgres_binaries(tmp_path: Path) -> dict[str, str]:
+    """An environment whose PostgreSQL binary directory does not exist, with its own empty data dir and port."""
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environ |= {
+        "GEOPORTAL_PG_BINDIR": "/nonexistent",
+        "GEOPORTAL_DATA_DIR": str(tmp_path / "data"),
+        "GEOPORTAL_DB_PORT": str(unused_port()),
+    }
+    return environ
+
+
+def test_db_start_without_postgres_names_the_debian_packages(missing_postgres_binaries: dict[str, str]) -> None:
+    result = run_geoportal("db", "start", env=missing_postgres_binaries)
+    assert result.returncode != 0
+    assert "initdb" in result.stderr and "apt-get install postgresql-15 postgresql-15-postgis-3" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (Path(missing_postgres_binaries["GEOPORTAL_DATA_DIR"]) / "pg" / "PG_VERSION").exists()
+
+
+def test_serve_refuses_a_port_in_use() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_geoportal("serve", "--port", str(port))
+    assert result.returncode != 0
+    assert f"Cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
+    assert "Traceback" not in result.stderr

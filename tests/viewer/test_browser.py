@@ -1,0 +1,170 @@
+"""The viewer in headless Chromium against the real /styles and /tiles endpoints and PostGIS.
+
+Each test checks what a person would see: pixels drawn from our tiles, a layer
+switched off, a feature's attributes, the language, and that nothing was
+fetched from any host but the geoportal itself.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.viewer.conftest import (
+    OSM_ATTRIBUTION,
+    BrowserLog,
+    SampleCity,
+    canvas_pixels,
+    hex_rgb,
+    save_screenshot,
+    wait_for_map,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+MINSK = [27.5615, 53.9023]
+CHANGED = 12  # a channel difference above this is a visible change, not antialiasing noise
+
+
+def _style_layer(style: dict[str, Any], cid: str, kind: str) -> dict[str, Any]:
+    return next(
+        layer
+        for layer in style["layers"]
+        if layer.get("metadata", {}).get("geoportal:collection") == cid and layer["type"] == kind
+    )
+
+
+def _selection_pixels(pixels: np.ndarray) -> int:
+    """Pixels of the selection outline (#0b5cad): blue well above red and green."""
+    red, green, blue = (pixels[..., i].astype(int) for i in range(3))
+    return int(((blue - red > 100) & (blue - green > 40)).sum())
+
+
+def _assert_clean(log: BrowserLog, origin: str) -> None:
+    assert log.errors == [], "the page logged errors"
+    assert log.foreign_requests(origin) == [], "the page fetched from another host"
+
+
+def test_city_map_draws_buildings_from_our_tiles_and_toggles_them(live_server, browser_page, helsinki_centre: SampleCity):
+    page, log = browser_page
+    cid = helsinki_centre.buildings.collection_id
+    page.goto(f"{live_server.url}/sample/")
+    wait_for_map(page)
+    style = json.loads(page.evaluate("() => JSON.stringify(window.geoportalMap.getStyle())"))
+    fill = _style_layer(style, cid, "fill")["paint"]
+    colour, opacity = hex_rgb(fill["fill-color"]), float(fill["fill-opacity"])
+
+    shown = canvas_pixels(page).astype(float)[..., :3]
+    save_screenshot(page, "city-buildings-shown")
+    page.get_by_role("checkbox", name="Будынкі").uncheck()
+    hidden = canvas_pixels(page).astype(float)[..., :3]
+    save_screenshot(page, "city-buildings-hidden")
+
+    changed = np.abs(shown - hidden).max(axis=2) > CHANGED
+    assert changed.mean() > 0.02, "hiding the buildings should change a visible part of the map"
+    # Where the map changed, the buildings' fill was blended over what is underneath.
+    expected = opacity * colour + (1 - opacity) * hidden[changed]
+    matches = np.abs(shown[changed] - expected).max(axis=1) < 10
+    assert matches.mean() > 0.6, "the changed pixels should be the buildings' fill colour"
+    assert any("/tiles/city/sample/" in url and url.split("?")[0].endswith(".mvt") for url in log.requests)
+
+    page.get_by_role("checkbox", name="Будынкі").check()
+    again = canvas_pixels(page).astype(float)[..., :3]
+    assert (np.abs(again - shown).max(axis=2) > CHANGED).mean() < 0.001, "showing the layer again restores the map"
+    _assert_clean(log, live_server.url)
+
+
+def test_city_map_lists_layers_and_shows_osm_attribution(live_server, browser_page, helsinki_centre: SampleCity):
+    page, log = browser_page
+    page.goto(f"{live_server.url}/sample/")
+    wait_for_map(page)
+    items = page.locator("#layer-list li")
+    listed = {items.nth(i).get_attribute("data-collection") for i in range(items.count())}
+    assert listed == {"sample-buildings", "sample-roads"}
+    assert page.locator("#layer-list").inner_text().count("Вуліцы") == 1
+    assert OSM_ATTRIBUTION in page.locator(".maplibregl-ctrl-attrib").inner_text()
+    _assert_clean(log, live_server.url)
+
+
+def test_click_on_a_building_shows_its_attributes(live_server, browser_page, helsinki_centre: SampleCity):
+    page, log = browser_page
+    building = helsinki_centre.named_building
+    lon, lat = building["point"]
+    page.goto(f"{live_server.url}/sample/#17/{lat}/{lon}")  # the hash (zoom/lat/lon) overrides the fit to the city
+    page.get_by_role("checkbox", name="Вуліцы").uncheck()  # a service passage runs under Porthania; hidden layers are not clicked
+    wait_for_map(page)
+    assert page.evaluate("() => Math.round(window.geoportalMap.getZoom())") == 17
+    x, y = page.evaluate(
+        "(lonlat) => { const p = window.geoportalMap.project(lonlat); return [p.x, p.y]; }", list(building["point"])
+    )
+    page.locator("#map canvas").click(position={"x": x, "y": y})
+    panel = page.locator("#feature-body")
+    panel.locator("table").wait_for()
+    save_screenshot(page, "city-feature-clicked")
+    rows = dict(zip(panel.locator("th").all_inner_texts(), panel.locator("td").all_inner_texts(), strict=True))
+    assert rows.get("name") == "Porthania", rows
+    assert rows["building"] == "university"
+    assert rows["addr_street"] == "Yliopistonkatu"
+    assert panel.get_attribute("data-collection") == "sample-buildings"
+    assert panel.get_by_role("link").last.get_attribute("href") == "/ogc/collections/sample-buildings/items"
+    assert _selection_pixels(canvas_pixels(page)) > 200, "the selected building should be outlined"
+
+    panel.get_by_role("button", name="Закрыць").click()
+    assert page.locator("#feature-hint").is_visible()
+    assert panel.inner_text() == ""
+    assert _selection_pixels(canvas_pixels(page)) == 0
+    _assert_clean(log, live_server.url)
+
+
+def test_language_switch_changes_the_ui_and_is_remembered(live_server, browser_page, helsinki_centre: SampleCity):
+    page, log = browser_page
+    page.goto(f"{live_server.url}/sample/")
+    assert page.locator("html").get_attribute("lang") == "be"
+    assert page.locator("#layers-heading").inner_text() == "Слаі"
+
+    page.locator("a[data-lang=en]").click()
+    page.wait_for_url(f"{live_server.url}/sample/")
+    assert page.locator("#layers-heading").inner_text() == "Layers"
+    wait_for_map(page)
+    assert "Buildings" in page.locator("#layer-list").inner_text()
+
+    page.reload()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("#layers-heading").inner_text() == "Layers"
+
+    page.locator("a[data-lang=ru]").click()
+    page.wait_for_url(f"{live_server.url}/sample/")
+    assert page.locator("#layers-heading").inner_text() == "Слои"
+    wait_for_map(page)
+    assert "Здания" in page.locator("#layer-list").inner_text()
+    _assert_clean(log, live_server.url)
+
+
+def test_overview_draws_belarus_and_the_cities(live_server, browser_page, belarus_country_boundary):
+    page, log = browser_page
+    page.goto(f"{live_server.url}/")
+    pixels = canvas_pixels(page).astype(int)
+    save_screenshot(page, "overview")
+    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    # The country outline (#54278f) comes from our national tiles.
+    purple = (blue - green > 60) & (red - green > 20)
+    assert purple.sum() > 300, "the outline of Belarus should be drawn from /tiles/belarus-boundaries/"
+    assert any("/tiles/belarus-boundaries/" in url for url in log.requests)
+    # Minsk's circle sits at Minsk.
+    x, y = page.evaluate(
+        "() => { const p = window.geoportalMap.project([27.5615, 53.9023]); return [Math.round(p.x), Math.round(p.y)]; }"
+    )
+    r, g, b, _ = pixels[y, x]
+    assert r - g > 80 and r - b > 60, f"Minsk's circle should be red, found {(r, g, b)}"
+
+    cities = page.locator("#city-list li")
+    assert cities.count() == 17
+    assert page.locator("#sample-list").inner_text().startswith("Узорны горад")
+    page.locator("#city-list a", has_text="Ліда").click()
+    page.wait_for_url(f"{live_server.url}/lida/")
+    wait_for_map(page)
+    assert page.locator("h1").inner_text() == "Ліда"
+    _assert_clean(log, live_server.url)
