@@ -2,6 +2,7 @@
 #
 #   make demo [PORT=8000] [HOST=127.0.0.1]   install what is missing, set up the database with the
 #                                            17 cities and sample data, serve http://HOST:PORT/
+#   make stop [PORT=8000]                    stop the server that `make demo` started (by its pid file)
 #   make test                                the same setup, then ruff, mypy and pytest on a real PostGIS
 #
 # Both start with scripts/bootstrap.sh, which checks each step first, so a second run is quick.
@@ -31,7 +32,7 @@ serve:
 stop:
 	@pidfile="$$($(BIN)/python -c 'from geoportal.management.commands.serve import pid_file; print(pid_file($(PORT)))')"; \
 	if [[ ! -f "$$pidfile" ]]; then echo "no server on port $(PORT) ($$pidfile does not exist)"; exit 0; fi; \
-	kill -TERM "$$(cat "$$pidfile")"; \
+	if ! kill -TERM "$$(cat "$$pidfile")" 2>/dev/null; then echo "removing stale $$pidfile (no such process)"; rm -f "$$pidfile"; exit 0; fi; \
 	for _ in $$(seq 1 100); do [[ -f "$$pidfile" ]] || { echo "stopped the server on port $(PORT)"; exit 0; }; sleep 0.2; done; \
 	echo "the server on port $(PORT) did not stop within 20 s (pid $$(cat "$$pidfile"))" >&2; exit 1
 

@@ -5,6 +5,9 @@
 #
 #   bench/run.sh                      # tiles, tiles_z15-16, items, item, crawl; c = 1,8,32
 #   TARGETS=tipg,geoportal TESTS=tiles DURATION=5 bench/run.sh
+#   TARGETS=static,geoportal-nginx TESTS=tiles bench/run.sh   # cached tiles through docker/nginx.conf
+# Uncached tiles: start the geoportal with GEOPORTAL_TILE_CACHE=0 (see the tiles notes) — the
+# validation pass of each test would otherwise fill the tile cache before the measurement.
 #
 # Steps: start the harness's PostGIS and generate the synthetic city (200k buildings); export the
 # buildings tables to GeoPackage; load them into the geoportal through its own ingest (`minsk-bench`,
@@ -17,6 +20,8 @@ TARGETS="${TARGETS:-tipg,mapserver,static,geoportal}"
 TESTS="${TESTS:-tiles,tiles_z15-16,items,item,crawl}"
 NAME="${NAME:-compare}"
 GP="$ROOT/.venv/bin/geoportal"
+# A database of its own in the embedded cluster: the benchmark never touches the demo's data.
+export GEOPORTAL_DB_NAME="${GEOPORTAL_DB_NAME:-geoportal_bench}"
 
 [ -x "$GP" ] || { echo "run 'make demo' (or 'make test') first: $GP is missing" >&2; exit 2; }
 [ -d "$SHARED" ] || { echo "the shared harness is missing: $SHARED" >&2; exit 2; }
@@ -31,6 +36,7 @@ PY=.venv-tools/bin/python
 [ "$(./pg.sh psql -qAtc "select to_regclass('public.buildings') is not null")" = "t" ] || $PY gen_synthetic.py
 
 PG="PG:host=127.0.0.1 port=55432 user=postgres dbname=bench"
+"$GP" setup >/dev/null   # migrations and the 17 cities in the bench database
 for t in buildings:bench buildings_10k:bench10k; do
   table="${t%%:*}"; slug="${t##*:}"
   gpkg="$WORK/minsk-$slug.gpkg"
@@ -45,15 +51,18 @@ echo $! > "$WORK/geoportal.pid"
 trap 'kill "$(cat "$WORK/geoportal.pid")" 2>/dev/null || true; ./stop_all.sh || true' EXIT
 for _ in $(seq 60); do $PY -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')" 2>/dev/null && break; sleep 1; done
 
+EXTRA=()
 IFS=, read -ra T <<< "$TARGETS"
 for t in "${T[@]}"; do
   case "$t" in
+    geoportal-nginx) NGINX_PORT=8088 "$ROOT/bench/nginx_local.sh" start "$WORK"; EXTRA+=(--target-json "$ROOT/bench/targets-nginx.json")
+                     trap 'kill "$(cat "$WORK/geoportal.pid")" 2>/dev/null || true; "$ROOT/bench/nginx_local.sh" stop "$WORK"; ./stop_all.sh || true' EXIT ;;
     tipg) ./run_tipg.sh ;;
     mapserver) ./run_mapserver.sh ;;
     static) ./run_tipg.sh; [ -d tiles_static ] || $PY bench.py static-prep --source tipg; ./run_static.sh ;;
     pygeoapi) ./run_pygeoapi.sh ;;
   esac
 done
-$PY bench.py run --name "$NAME" --targets "$TARGETS" --tests "$TESTS" --duration "${DURATION:-10}" --conc "${CONC:-1,8,32}"
+$PY bench.py run --name "$NAME" "${EXTRA[@]}" --targets "$TARGETS" --tests "$TESTS" --duration "${DURATION:-10}" --conc "${CONC:-1,8,32}"
 $PY bench.py report --name "$NAME"
 echo "results: $WORK/results/$NAME.tables.md"

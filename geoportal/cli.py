@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geoportal.settings")
     from layers.errors import GeoportalError
 
+    if argv[:1] == ["ingest-osm"]:
+        argv[0] = "ingest_osm"  # the documented spelling; Django command names cannot hold '-'
     try:
         if argv[:1] == ["db"]:
             return _db_command(argv[1:])

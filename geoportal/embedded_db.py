@@ -70,8 +70,9 @@ def find_bindir() -> Path:
                 f"PostgreSQL {major} is installed but PostGIS is not (no postgis.control for version {major}).",
                 hint=f"Install it: apt-get install postgresql-{major}-postgis-3",
             )
+    where = f"in GEOPORTAL_PG_BINDIR={override}" if override else "under /usr/lib/postgresql/*/bin"
     raise ConfigurationError(
-        "PostgreSQL server binaries (initdb, pg_ctl) were not found under /usr/lib/postgresql/*/bin.",
+        f"PostgreSQL server binaries (initdb, pg_ctl) were not found {where}.",
         hint=f"Install them: apt-get install {DEBIAN_PACKAGES} — or set DATABASE_URL to use an existing PostGIS database.",
     )
 

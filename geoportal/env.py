@@ -46,6 +46,10 @@ class Env:
     log_level: str
     config_dir: Path | None
     test_db_name: str
+    # Served over HTTPS (behind TLS): secure cookies, HSTS and the HTTPS redirect.
+    https: bool = False
+    # Server-side tile cache (files under data_dir/tiles); off only to measure rendering.
+    tile_cache: bool = True
 
     @property
     def pg_dir(self) -> Path:
@@ -180,6 +184,8 @@ def load_env(environ: Mapping[str, str] | None = None) -> Env:
         log_level=environ.get(PREFIX + "LOG_LEVEL", "INFO").upper(),
         test_db_name=environ.get(PREFIX + "TEST_DB") or f"test_{database.name}",
         config_dir=Path(environ[PREFIX + "CONFIG_DIR"]) if environ.get(PREFIX + "CONFIG_DIR") else None,
+        https=_bool(environ, PREFIX + "HTTPS", False),
+        tile_cache=_bool(environ, PREFIX + "TILE_CACHE", True),
     )
 
 

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
 
@@ -50,6 +51,8 @@ class ErrorMiddleware:
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if isinstance(exc, GeoportalError):
             return error_response(request, exc)
+        if isinstance(exc, PermissionDenied):
+            return None  # Django answers 403 itself; the admin and CSRF rely on it
         if isinstance(exc, Http404):
             return error_response(request, NotFound(str(exc) or f"Nothing at {request.path}."))
         logger.exception("unhandled error on %s %s", request.method, request.path)

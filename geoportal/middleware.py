@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import re
+import secrets
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_vary_headers
 
 # Tiles and styles are the same bytes for every language and cookie: a Vary on
@@ -29,3 +35,103 @@ class SharedCacheVaryMiddleware:
             if kept:
                 patch_vary_headers(response, kept)
         return response
+
+
+# Content-Security-Policy: everything from our own origin. MapLibre runs its
+# workers from blob: URLs and the pages use data: images. The only inline
+# executable script is the viewer's import map (a JSON block the browser reads
+# before loading modules); json_script blocks (type="application/json") are data
+# and need nothing. Inline <script>/<style> blocks are allowed by their SHA-256
+# — an import map only when it maps to our own static files, so even an
+# injected one could not load code from elsewhere. Templates that prefer a
+# nonce can use `request.csp_nonce` (`nonce="{{ request.csp_nonce }}"`).
+_IMPORT_MAP = re.compile(rb'<script type="importmap"(?: nonce="[^"]*")?>(.*?)</script>', re.S)
+_INLINE_STYLE = re.compile(rb"<style(?: nonce=\"[^\"]*\")?>(.*?)</style>", re.S)
+PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), usb=()"
+# The admin's map widget (django.contrib.gis) loads OpenLayers from a CDN with an inline script.
+ADMIN_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: blob: https://*.tile.openstreetmap.org; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _sha256_source(block: bytes) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(block).digest()).decode() + "'"
+
+
+def _maps_to_own_static(block: bytes) -> bool:
+    try:
+        doc = json.loads(block)
+    except ValueError:
+        return False
+    if not isinstance(doc, dict) or not set(doc) <= {"imports", "scopes"}:
+        return False
+    urls = [u for scope in [doc.get("imports", {}), *doc.get("scopes", {}).values()] for u in scope.values()]
+    return all(isinstance(u, str) and u.startswith(settings.STATIC_URL) and "//" not in u for u in urls)
+
+
+def content_security_policy(body: bytes, nonce: str) -> str:
+    scripts = [_sha256_source(m) for m in _IMPORT_MAP.findall(body) if _maps_to_own_static(m)]
+    styles = [_sha256_source(m) for m in _INLINE_STYLE.findall(body)]
+    return "; ".join(
+        [
+            "default-src 'self'",
+            " ".join(["script-src 'self'", f"'nonce-{nonce}'", *scripts]),
+            " ".join(["style-src 'self'", f"'nonce-{nonce}'", *styles]),
+            "img-src 'self' data: blob:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "worker-src 'self' blob:",
+            "child-src 'self' blob:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+class SecurityHeadersMiddleware:
+    """CSP and Permissions-Policy on every HTML page (the other headers come from Django's SecurityMiddleware)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        nonce = secrets.token_urlsafe(16)
+        request.csp_nonce = nonce  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        if not response.get("Content-Type", "").startswith("text/html") or response.has_header("Content-Security-Policy"):
+            return response
+        if request.path.startswith("/admin/"):
+            response["Content-Security-Policy"] = ADMIN_POLICY
+        else:
+            body = b"" if response.streaming else response.content
+            response["Content-Security-Policy"] = content_security_policy(body, nonce)
+        response["Permissions-Policy"] = PERMISSIONS_POLICY
+        return response
+
+
+READ_ONLY_PREFIXES = ("/ogc", "/tiles/", "/styles/", "/healthz")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class ReadOnlySurfacesMiddleware:
+    """The publishing surfaces only read: any other method answers 405 (OGC exception), before CSRF or a view runs."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in SAFE_METHODS and request.path.startswith(READ_ONLY_PREFIXES):
+            response = JsonResponse(
+                {
+                    "code": "MethodNotAllowed",
+                    "description": f"{request.method} is not allowed on {request.path}: this surface is read-only. Use GET.",
+                },
+                status=405,
+            )
+            response["Allow"] = ", ".join(SAFE_METHODS)
+            return response
+        return self.get_response(request)

@@ -24,18 +24,29 @@ INSTALLED_APPS = [
     "layers.apps.LayersConfig",
     "ingest.apps.IngestConfig",
     "geoportal.apps.GeoportalConfig",
+    "django_tasks",
+    "django_tasks_db",
 ]
+
+# Background imports (issue #3): the Django tasks interface with a database-backed queue (no broker);
+# `geoportal serve` starts `db_worker` beside gunicorn.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+GEOPORTAL_UPLOAD_DIR = ENV.data_dir / "uploads"
+GEOPORTAL_CONFIG_DIR = ENV.config_dir  # the worker's imports load cities/themes from here
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "geoportal.middleware.ReadOnlySurfacesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "geoportal.middleware.SharedCacheVaryMiddleware",
+    "geoportal.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "geoportal.auth.BearerTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "geoportal.errors.ErrorMiddleware",
@@ -101,12 +112,29 @@ GEOPORTAL = {
     "DEFAULT_LIMIT": ENV.default_limit,
     "MAX_LIMIT": ENV.max_limit,
     "TILE_CACHE_SECONDS": ENV.tile_cache_seconds,
+    "TILE_CACHE": ENV.tile_cache,
 }
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SAMESITE = "Lax"
+# Behind TLS (GEOPORTAL_HTTPS=1, never with DEBUG): cookies only over HTTPS, HSTS, redirect to HTTPS.
+# The proxy (docker/nginx.conf) must send X-Forwarded-Proto.
+if ENV.https and not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31_536_000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+
+# Sign-in: Django's password check behind a lockout after repeated failures (geoportal/auth.py).
+AUTHENTICATION_BACKENDS = ["geoportal.auth.LockoutModelBackend"]
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("ogc/", include("geoportal.ogc.urls")),
     path("", include("geoportal.tiles.urls")),
+    path("api/", include("geoportal.api.urls")),
+    path("api/", include("geoportal.viewer.api_urls")),
     path("", include("geoportal.viewer.urls")),
 ]
 

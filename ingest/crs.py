@@ -14,9 +14,18 @@ WGS84 = CRS.from_epsg(4326)
 CoordinateFn = Callable[[np.ndarray], np.ndarray]
 
 
-def parse_crs_option(text: str) -> CRS:
-    """--crs EPSG:NNNN (or any authority:code / PROJ string pyproj understands)."""
+BELARUS_BBOX = (23.1, 51.2, 32.8, 56.2)
+# What Belarusian files come in: lon/lat, web mercator, UTM 34-36N, Pulkovo 1942 Gauss-Krüger zones 4-6
+COMMON_CANDIDATES = (4326, 3857, 32634, 32635, 32636, 28404, 28405, 28406)
+Bounds = tuple[float, float, float, float]
+
+
+def parse_crs_option(text: str, *, local_crs: list[dict] | None = None) -> CRS:
+    """--crs EPSG:NNNN, a bare code, a PROJ string, WKT, or the name of one of the city's local CRSs."""
     value = text.strip()
+    for entry in local_crs or []:
+        if value.lower() == str(entry.get("name", "")).lower():
+            value = str(entry["srid"])
     if value.isdigit():
         value = f"EPSG:{value}"
     try:
@@ -25,7 +34,10 @@ def parse_crs_option(text: str) -> CRS:
         raise InvalidParameter(
             "crs",
             f"--crs {text!r} is not a coordinate reference system known to PROJ.",
-            hint="Pass an EPSG code such as EPSG:32635 (UTM 35N) or EPSG:4326.",
+            hint="Pass an EPSG code such as EPSG:32635 (UTM 35N) or EPSG:4326, a PROJ string, WKT, "
+            + "or a city's local CRS name"
+            + (f" ({', '.join(str(e.get('name')) for e in local_crs)})" if local_crs else "")
+            + ".",
         ) from None
 
 
@@ -35,7 +47,13 @@ def crs_label(crs: CRS) -> str:
     return f"{authority[0]}:{authority[1]}" if authority else crs.name
 
 
-def resolve_source_crs(declared: str | None, override: CRS | None, *, source: str) -> tuple[CRS, str | None]:
+def _generic_hint() -> str:
+    return "Pass --crs EPSG:NNNN."
+
+
+def resolve_source_crs(
+    declared: str | None, override: CRS | None, *, source: str, candidates_hint: Callable[[], str] = _generic_hint
+) -> tuple[CRS, str | None]:
     """The CRS to read the coordinates in, and a warning when --crs overrides what the file says."""
     if override is not None:
         if declared:
@@ -44,7 +62,7 @@ def resolve_source_crs(declared: str | None, override: CRS | None, *, source: st
                 return override, f"--crs {crs_label(override)} overrides the file's CRS {crs_label(file_crs)}"
         return override, None
     if not declared:
-        raise IngestError("the file declares no CRS.", source=source, hint="Pass --crs EPSG:NNNN.")
+        raise IngestError("the file declares no CRS.", source=source, hint=candidates_hint())
     file_crs = _parse_declared(declared, source=source)
     if file_crs is None:
         raise IngestError(
@@ -71,3 +89,58 @@ def to_wgs84(crs: CRS) -> CoordinateFn | None:
         return np.column_stack((x, y))
 
     return transform
+
+
+def _area_label(crs: CRS) -> str:
+    return f"{crs_label(crs)} ({crs.name})"
+
+
+def candidates_hint(bounds: Bounds | None, *, target: Bounds, target_name: str, local_srids: list[int]) -> str:
+    """Which CRSs would put the coordinates inside the target area, judged from the bounds of the data."""
+    if bounds is None:
+        return "Pass --crs EPSG:NNNN (the data has no coordinates to judge from)."
+    codes = list(dict.fromkeys([*COMMON_CANDIDATES, *local_srids]))
+    fitting = [code for code in codes if _lands_in(bounds, code, target)]
+    span = f"x {bounds[0]:.6g}–{bounds[2]:.6g}, y {bounds[1]:.6g}–{bounds[3]:.6g}"
+    if fitting:
+        listed = "; ".join(_area_label(CRS.from_epsg(code)) for code in fitting)
+        return f"The coordinates ({span}) land in {target_name} if read as: {listed}. Pass e.g. --crs EPSG:{fitting[0]}."
+    listed = ", ".join(f"EPSG:{code}" for code in codes)
+    return (
+        f"None of the usual CRSs ({listed}) puts the coordinates ({span}) in {target_name}; "
+        "the values may be scaled or shifted. Pass --crs with the right definition (EPSG code, PROJ string or WKT)."
+    )
+
+
+def _lands_in(bounds: Bounds, epsg: int, target: Bounds) -> bool:
+    """Centre of the data, reprojected, falls inside the target area grown by half its size."""
+    try:
+        transformer = Transformer.from_crs(CRS.from_epsg(epsg), WGS84, always_xy=True)
+        lon, lat = transformer.transform((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, errcheck=True)
+    except Exception:  # pyproj raises several kinds for points outside a projection's domain
+        return False
+    grow_x, grow_y = max((target[2] - target[0]) / 2, 0.05), max((target[3] - target[1]) / 2, 0.05)
+    return target[0] - grow_x <= lon <= target[2] + grow_x and target[1] - grow_y <= lat <= target[3] + grow_y
+
+
+def refuse_contradicting_crs(crs: CRS, bounds: Bounds | None, *, source: str, hint_candidates: Callable[[], str]) -> None:
+    """A projected CRS whose coordinates are degrees (or a geographic one with metre-sized values) is a lying .prj."""
+    if bounds is None:
+        return
+    xmin, ymin, xmax, ymax = bounds
+    looks_like_degrees = -180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90
+    span = f"x {xmin:.6g}–{xmax:.6g}, y {ymin:.6g}–{ymax:.6g}"
+    if crs.is_projected and looks_like_degrees:
+        raise IngestError(
+            f"the declared CRS {_area_label(crs)} is in metres, but the coordinates ({span}) are degrees: "
+            "the .prj (or crs member) contradicts the data.",
+            source=source,
+            hint="If the coordinates are longitude/latitude, re-run with --crs EPSG:4326 (or replace the .prj).",
+        )
+    if crs.is_geographic and not looks_like_degrees:
+        raise IngestError(
+            f"the declared CRS {_area_label(crs)} is in degrees, but the coordinates ({span}) are not: "
+            "the .prj (or crs member) contradicts the data.",
+            source=source,
+            hint=hint_candidates(),
+        )

@@ -142,24 +142,33 @@ class PropertyMapper:
         for attribute in theme.attributes:
             for synonym in attribute.synonyms:
                 self._lookup.setdefault(synonym.lower(), attribute)
+        self._plans: dict[tuple[str, ...], list[tuple[AttributeConfig, list[str]]]] = {}
+
+    def _plan(self, keys: tuple[str, ...]) -> list[tuple[AttributeConfig, list[str]]]:
+        """Per set of source keys (the same for every row of a file): each attribute's candidate keys, best first."""
+        plan = self._plans.get(keys)
+        if plan is None:
+            plan = []
+            for attribute in self.theme.attributes:
+                matching = [k for k in keys if self._lookup.get(k.lower()) is attribute]
+                exact = [k for k in matching if k.lower() == attribute.name]
+                plan.append((attribute, exact + [k for k in matching if k not in exact]))
+            self._plans[keys] = plan
+        return plan
 
     def map(self, props: dict[str, Any], feature: int) -> dict[str, Any]:
-        chosen: dict[str, tuple[str, Any]] = {}
-        for key, value in props.items():
-            attribute = self._lookup.get(key.lower())
-            if attribute is None or value is None:
-                continue
-            current = chosen.get(attribute.name)
-            if current is None or (key.lower() == attribute.name and current[0].lower() != attribute.name):
-                chosen[attribute.name] = (key, value)
-        used = {key for key, _value in chosen.values()}
         out: dict[str, Any] = {}
-        for attribute in self.theme.attributes:
-            if attribute.name in chosen:
-                key, value = chosen[attribute.name]
-                self._put(out, attribute, key, value, feature)
-            elif attribute.required:
-                self.warnings.add(f"required-{attribute.name}", f"required attribute {attribute.name!r} is missing", feature)
+        used: set[str] = set()
+        for attribute, candidates in self._plan(tuple(props)):
+            for key in candidates:
+                value = props[key]
+                if value is not None:
+                    used.add(key)
+                    self._put(out, attribute, key, value, feature)
+                    break
+            else:
+                if attribute.required:
+                    self.warnings.add(f"required-{attribute.name}", f"required attribute {attribute.name!r} is missing", feature)
         for key, value in props.items():
             if key not in used and key not in out:
                 out[key] = value
@@ -183,7 +192,13 @@ class PropertyMapper:
         out[attribute.name] = coerced
 
 
+_JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", dict: "object", list: "array"}
+
+
 def json_type(value: Any) -> str:
+    exact = _JSON_TYPES.get(type(value))
+    if exact is not None:
+        return exact
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):

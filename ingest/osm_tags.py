@@ -177,3 +177,20 @@ TRANSFORMS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "utilities": utilities,
     "addresses": addresses,
 }
+
+
+_ADMIN_KIND = {"2": "country", "4": "oblast", "6": "district", "8": "city"}
+
+
+def boundaries(row: dict[str, Any]) -> dict[str, Any]:
+    tags = _tags(row)
+    out = dict(row)
+    level = tags.get("admin_level")
+    _set(out, "admin_level", int(level) if level and level.isdigit() else None)
+    out["kind"] = _ADMIN_KIND.get(level or "", "other")
+    _set(out, "name_be", tags.get("name:be"))
+    _set(out, "name_ru", tags.get("name:ru"))
+    return out
+
+
+TRANSFORMS["boundaries"] = boundaries

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,15 +11,32 @@ from pathlib import Path
 import numpy as np
 import pyogrio
 import pyogrio.raw
+import shapely
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
+from ingest import encoding
 from layers.errors import IngestError
 
 READ_ERRORS = (DataSourceError, DataLayerError, FieldError, GeometryError, OSError, UnicodeDecodeError)
-FORMATS = {"GPKG": "GeoPackage", "ESRI Shapefile": "Shapefile", "GeoJSON": "GeoJSON", "GeoJSONSeq": "GeoJSON"}
+FORMATS = {
+    "GPKG": "GeoPackage",
+    "ESRI Shapefile": "Shapefile",
+    "GeoJSON": "GeoJSON",
+    "GeoJSONSeq": "GeoJSONSeq",
+    "LIBKML": "KML",
+    "OSM": "OpenStreetMap",
+}
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 INTEGER_TYPES = ("OFTInteger", "OFTInteger64")
 DEFAULT_BATCH = 20_000
+WKT_NAMES = ("wkt", "geom", "geometry", "the_geom", "shape", "геометрия")
+X_NAMES = ("lon", "lng", "long", "longitude", "x", "долгота", "даўгата")
+Y_NAMES = ("lat", "latitude", "y", "широта", "шырата")
+_DELIMITERS = {"TAB": b"\t", "SEMICOLON": b";", "COMMA": b",", "PIPE": b"|"}
+SUPPORTED = (
+    "Shapefile (.shp or .zip), GeoPackage, GeoJSON/GeoJSONSeq, CSV/TSV (WKT or lon/lat), KML/KMZ, GML, "
+    "FlatGeobuf, GPX, DXF, OSM PBF"
+)
 
 
 @dataclass(frozen=True)
@@ -27,11 +45,18 @@ class Source:
     layer: str
     driver: str
     crs: str | None
-    encoding: str | None
+    encoding: str | None  # what the text was read as, for the report
     fields: tuple[str, ...]
     ogr_types: tuple[str, ...]
     feature_count: int
     id_field: str | None  # a GeoJSON string "id" that GDAL turned into a field: the fid
+    dataset: str = ""  # what GDAL opens ("CSV:/path/x.txt" for a CSV with another extension)
+    read_encoding: str | None = None  # passed to GDAL/pyogrio when it would guess wrong
+    open_options: tuple[tuple[str, str], ...] = ()
+    bounds: tuple[float, float, float, float] | None = None
+    random_read: bool = True
+    display_name: str = ""
+    geometry_type: str = ""
 
     @property
     def format(self) -> str:
@@ -39,7 +64,11 @@ class Source:
 
     @property
     def name(self) -> str:
-        return f"{self.path.name}:{self.layer}"
+        return f"{self.display_name or self.path.name}:{self.layer}"
+
+    @property
+    def gdal_options(self) -> dict[str, str]:
+        return dict(self.open_options)
 
 
 @dataclass(frozen=True)
@@ -50,20 +79,17 @@ class Batch:
     columns: dict[str, np.ndarray]
 
 
-def open_source(path: Path, source_layer: str | None) -> Source:
+def open_source(path: Path, source_layer: str | None, *, encoding: str | None = None, display_name: str | None = None) -> Source:
     """Inspect the file and pick its layer; every problem is an IngestError naming the file."""
-    where = str(path)
-    try:
-        layers = [str(name) for name, _geometry in pyogrio.list_layers(path)]
-    except READ_ERRORS as exc:
-        raise IngestError(
-            f"cannot be read as a vector file ({_first_line(exc).rstrip('.')}).",
-            source=where,
-            hint="Pass a GeoPackage (.gpkg), GeoJSON (.geojson) or Shapefile (.shp).",
-        ) from None
+    where = display_name or path.name
+    dataset, options = _dataset_and_options(path, where)
+    read_encoding, encoding_note = _choose_encoding(path, encoding, options)
+    layers = _list_layers(dataset, options, where, path)
     layer = _choose_layer(layers, source_layer, where)
     try:
-        info = pyogrio.read_info(path, layer=layer, force_feature_count=True)
+        info = pyogrio.read_info(
+            dataset, layer=layer, encoding=read_encoding, force_feature_count=True, force_total_bounds=True, **options
+        )
     except READ_ERRORS as exc:
         raise IngestError(f"layer {layer!r} cannot be read ({_first_line(exc).rstrip('.')}).", source=where) from None
     count = int(info["features"])
@@ -72,18 +98,82 @@ def open_source(path: Path, source_layer: str | None) -> Source:
             f"layer {layer!r} has no features.", source=where, hint="Check that the right file and layer were given."
         )
     fields = tuple(str(f) for f in info["fields"])
+    if info["driver"] == "CSV" and not info.get("geometry_type"):
+        raise IngestError(
+            f"no geometry column found; columns: {', '.join(fields)}.",
+            source=where,
+            hint=f"Name a WKT column one of {', '.join(WKT_NAMES)}, "
+            "or lon/lat columns (lon, lng, longitude, x / lat, latitude, y).",
+        )
     id_field = "id" if info["driver"] in ("GeoJSON", "GeoJSONSeq") and "id" in fields else None
+    bounds = info.get("total_bounds")
     return Source(
         path=path,
         layer=layer,
         driver=str(info["driver"]),
         crs=info["crs"],
-        encoding=info.get("encoding"),
+        encoding=encoding_note or info.get("encoding"),
         fields=fields,
         ogr_types=tuple(info["ogr_types"]),
         feature_count=count,
         id_field=id_field,
+        dataset=dataset,
+        read_encoding=read_encoding,
+        open_options=tuple(sorted(options.items())),
+        bounds=tuple(float(b) for b in bounds) if bounds is not None and np.isfinite(bounds).all() else None,  # type: ignore[arg-type]
+        random_read=bool(info.get("capabilities", {}).get("fast_set_next_by_index", True)),
+        display_name=where,
+        geometry_type=str(info.get("geometry_type") or ""),
     )
+
+
+def _list_layers(dataset: str, options: dict[str, str], where: str, path: Path) -> list[str]:
+    try:
+        return [str(name) for name, _geometry in pyogrio.list_layers(dataset)] if not options else [_csv_layer(path)]
+    except READ_ERRORS as exc:
+        raise IngestError(
+            f"cannot be read as vector data ({_gdal_reason(exc)}).",
+            source=where,
+            hint=f"Expected one of: {SUPPORTED}. Check that the file is complete and its extension matches its content.",
+        ) from None
+
+
+def _csv_layer(path: Path) -> str:
+    return path.stem
+
+
+def _dataset_and_options(path: Path, where: str) -> tuple[str, dict[str, str]]:
+    """CSV-like text gets explicit open options (delimiter, geometry columns); the rest GDAL detects."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".tsv", ".txt"):
+        return str(path), {}
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16).removeprefix(codecs.BOM_UTF8)
+    first_line = head.split(b"\n", 1)[0]
+    counts = {name: first_line.count(char) for name, char in _DELIMITERS.items()}
+    delimiter = max(counts, key=lambda name: counts[name])
+    if counts[delimiter] == 0:
+        raise IngestError("the first line has no delimiter (tab, semicolon, comma or |); it is not a table.", source=where)
+    options = {
+        "SEPARATOR": delimiter,
+        "AUTODETECT_TYPE": "YES",
+        "KEEP_GEOM_COLUMNS": "NO",
+        "GEOM_POSSIBLE_NAMES": ",".join(WKT_NAMES),
+        "X_POSSIBLE_NAMES": ",".join(X_NAMES),
+        "Y_POSSIBLE_NAMES": ",".join(Y_NAMES),
+    }
+    return f"CSV:{path}", options
+
+
+def _choose_encoding(path: Path, forced: str | None, options: dict[str, str]) -> tuple[str | None, str | None]:
+    if forced is not None:
+        return forced, f"{forced} (--encoding)"[:40]
+    if path.suffix.lower() == ".shp":
+        read_encoding, note = encoding.shapefile_encoding(path)
+        return read_encoding, note
+    if options:  # CSV
+        return encoding.text_file_encoding(path)
+    return None, None
 
 
 def _choose_layer(layers: list[str], wanted: str | None, where: str) -> str:
@@ -104,6 +194,12 @@ def _choose_layer(layers: list[str], wanted: str | None, where: str) -> str:
     return layers[0]
 
 
+def _gdal_reason(exc: BaseException) -> str:
+    """GDAL's message without the temporary path and the generic advice."""
+    text = _first_line(exc).split("; It might help")[0].rstrip(".")
+    return text.replace("' not recognized", "' is not recognized").split("/")[-1].lstrip("'")
+
+
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
@@ -111,16 +207,20 @@ def _first_line(exc: BaseException) -> str:
 def iter_batches(source: Source, batch_size: int = DEFAULT_BATCH) -> Iterator[Batch]:
     """Rows in file order, batch_size at a time (GDAL seeks with SetNextByIndex between batches)."""
     start = 0
+    if not source.random_read:  # GDAL would re-read the file from the start for every batch
+        batch_size = max(batch_size, source.feature_count)
     while start < source.feature_count:
         try:
             _meta, fids, wkb, data = pyogrio.raw.read(
-                source.path,
+                source.dataset or source.path,
                 layer=source.layer,
+                encoding=source.read_encoding,
                 skip_features=start,
                 max_features=batch_size,
                 return_fids=True,
                 force_2d=True,
                 datetime_as_string=True,
+                **source.gdal_options,
             )
         except READ_ERRORS as exc:
             raise IngestError(
@@ -131,6 +231,28 @@ def iter_batches(source: Source, batch_size: int = DEFAULT_BATCH) -> Iterator[Ba
         fids = fids if fids is not None else np.arange(start, start + len(wkb))
         yield Batch(start=start, fids=fids, wkb=wkb, columns=dict(zip(source.fields, data, strict=True)))
         start += len(wkb)
+
+
+def typical_bounds(source: Source, sample: int = 5000) -> tuple[float, float, float, float] | None:
+    """Bounds of the middle 96% of the first features' coordinates: stray 0,0 rows do not skew CRS judgement."""
+    try:
+        _meta, _fids, wkb, _data = pyogrio.raw.read(
+            source.dataset or source.path,
+            layer=source.layer,
+            encoding=source.read_encoding,
+            columns=[],
+            max_features=sample,
+            force_2d=True,
+            **source.gdal_options,
+        )
+    except READ_ERRORS:
+        return source.bounds
+    coords = shapely.get_coordinates(shapely.from_wkb(wkb, on_invalid="ignore"))
+    coords = coords[np.isfinite(coords).all(axis=1) & (np.abs(coords) < 1e10).all(axis=1)]  # wild values: refused later
+    if not len(coords):
+        return None
+    low, high = np.percentile(coords, [2, 98], axis=0)
+    return float(low[0]), float(low[1]), float(high[0]), float(high[1])
 
 
 def source_files(path: Path) -> list[Path]:

@@ -10,7 +10,8 @@ import getpass
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,22 +20,37 @@ from django.contrib.gis.geos import Polygon
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from psycopg import Error as PsycopgError
+from psycopg.copy import QueuedLibpqWriter
 from pyproj import CRS
 
 from config.loader import Config, ThemeConfig
-from ingest.crs import crs_label, parse_crs_option, resolve_source_crs, to_wgs84
-from ingest.geometry import prepare
+from ingest import safety
+from ingest.crs import (
+    BELARUS_BBOX,
+    Bounds,
+    candidates_hint,
+    crs_label,
+    parse_crs_option,
+    refuse_contradicting_crs,
+    resolve_source_crs,
+    to_wgs84,
+)
+from ingest.encoding import parse_encoding_option
+from ingest.geometry import GeometryRules, prepare
 from ingest.mapping import PropertyMapper, RowTransform, json_type, merge_field_type, rows_from_columns
-from ingest.readers import DEFAULT_BATCH, Source, iter_batches, open_source, sha256_of, source_files
+from ingest.readers import DEFAULT_BATCH, Source, iter_batches, open_source, sha256_of, source_files, typical_bounds
 from ingest.report import Counts, WarningLog
 from ingest.selectors import last_succeeded_import
 from layers.errors import GeoportalError, IngestError, InvalidParameter
 from layers.models import NATIONAL, ChangeOp, City, FeatureChange, ImportRun, ImportStatus, Layer, Visibility
+from layers.search import search_index_layer
 from layers.selectors import layer_find
 from layers.services import layer_ensure
 from layers.sql import quote_ident
 
 LAYER_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+MODES = ("replace", "append", "upsert", "sync")
+Progress = Callable[[int, int], None]  # (features read so far, features in the source)
 
 
 @dataclass(frozen=True)
@@ -67,6 +83,17 @@ class _Staged:
     fields: dict[str, str]
 
 
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read the source (None = detect / take what the file declares)."""
+
+    crs: str | None = None
+    encoding: str | None = None
+    source_layer: str | None = None
+    skip_other_geometries: bool = False
+    display_name: str | None = None  # the name the user knows the file by (an upload's original name)
+
+
 def import_file(
     *,
     config: Config,
@@ -81,12 +108,28 @@ def import_file(
     force: bool = False,
     actor: str | None = None,
     batch_size: int = DEFAULT_BATCH,
+    mode: str = "replace",
+    key: str | None = None,
+    encoding: str | None = None,
+    skip_other_geometries: bool = False,
+    progress: Progress | None = None,
+    display_name: str | None = None,
+    user_id: int | None = None,
+    on_run: Callable[[ImportRun], Any] | None = None,
 ) -> IngestResult:
-    """Replace the features of layer (city, layer or theme) with those of the file at `path`."""
+    """Load the file at `path` into layer (city, layer or theme): replace, append, upsert or sync its features."""
     theme_config = _theme(config, theme)
     city_row = _city(city)
     slug = _layer_slug(layer or theme_config.slug)
-    override = parse_crs_option(crs) if crs else None
+    _check_mode(mode, key)
+    override = parse_crs_option(crs, local_crs=city_row.local_crs if city_row else None) if crs else None
+    read = ReadOptions(
+        crs=crs,
+        encoding=parse_encoding_option(encoding) if encoding else None,
+        source_layer=source_layer,
+        skip_other_geometries=skip_other_geometries,
+        display_name=display_name or path.name,
+    )
     options = options or LayerOptions()
     if options.visibility is not None and options.visibility not in Visibility.values:
         raise InvalidParameter("visibility", f"--visibility {options.visibility!r} is not one of {', '.join(Visibility.values)}.")
@@ -103,25 +146,37 @@ def import_file(
     run = ImportRun.objects.create(
         layer=existing,
         collection_id=f"{city_row.slug if city_row else NATIONAL}-{slug}",
-        source_name=path.name,
+        source_name=read.display_name or path.name,
         actor=actor or _os_user(),
+        user_id=user_id,
+        mode=mode,
         layer_version=existing.version if existing else None,
     )
+    if on_run is not None:
+        on_run(run)
     warnings = WarningLog()
+    plan = _Plan(
+        run=run,
+        city=city_row,
+        slug=slug,
+        theme=theme_config,
+        options=options,
+        transform=transform,
+        warnings=warnings,
+        batch_size=batch_size,
+        started=started,
+        mode=mode,
+        key=key,
+        progress=progress,
+    )
     try:
-        run.sha256 = sha256_of(source_files(path))
-        source = open_source(path, source_layer)
-        source_crs, crs_warning = resolve_source_crs(source.crs, override, source=source.name)
-        if crs_warning:
-            warnings.add("crs-override", crs_warning)
-        _describe_source(run, source, source_crs)
-        previous = last_succeeded_import(layer=existing) if existing is not None and not force else None
-        if previous is not None and (previous.sha256, previous.source_name) == (run.sha256, run.source_name):
-            return _finish_noop(run, previous, theme_config, options, started)
-        with transaction.atomic():
-            return _replace(
-                run, source, source_crs, city_row, slug, theme_config, options, transform, warnings, batch_size, started
-            )
+        with ExitStack() as stack:
+            source, source_crs = _open(plan, path, read, override, stack)
+            previous = last_succeeded_import(layer=existing) if existing is not None and not force else None
+            if previous is not None and (previous.sha256, previous.source_name) == (run.sha256, run.source_name):
+                return _finish_noop(run, previous, theme_config, options, started)
+            with transaction.atomic():
+                return _write(plan, source, source_crs)
     except GeoportalError as exc:
         _finish_failed(run, exc, warnings, started)
         raise
@@ -129,6 +184,79 @@ def import_file(
         error = IngestError(f"the database refused the import: {str(exc).strip().splitlines()[0]}.", source=path.name)
         _finish_failed(run, error, warnings, started)
         raise error from exc
+
+
+@dataclass
+class _Plan:
+    """Everything one import needs besides the source."""
+
+    run: ImportRun
+    city: City | None
+    slug: str
+    theme: ThemeConfig
+    options: LayerOptions
+    transform: RowTransform | None
+    warnings: WarningLog
+    batch_size: int
+    started: float
+    mode: str = "replace"
+    key: str | None = None
+    progress: Progress | None = None
+    rules: GeometryRules = field(default_factory=GeometryRules)
+
+    @property
+    def area(self) -> Bounds:
+        return tuple(self.city.extent.extent) if self.city is not None else BELARUS_BBOX  # type: ignore[return-value]
+
+    @property
+    def area_name(self) -> str:
+        return self.city.name.get("en", self.city.slug) if self.city is not None else "Belarus"
+
+
+def _check_mode(mode: str, key: str | None) -> None:
+    if mode not in MODES:
+        raise InvalidParameter("mode", f"--mode {mode!r} is not one of {', '.join(MODES)}.")
+    if mode in ("upsert", "sync") and not key:
+        raise InvalidParameter(
+            "key", f"--mode {mode} needs --key FIELD: the source field that identifies a feature across imports."
+        )
+
+
+def _open(plan: _Plan, path: Path, read: ReadOptions, override: CRS | None, stack: ExitStack) -> tuple[Source, CRS]:
+    """Safety checks, then the source with its CRS judged against the data's own coordinates."""
+    run = plan.run
+    shown = read.display_name or path.name
+    safety.refuse_empty(path)
+    run.sha256 = sha256_of(source_files(path))
+    data_path = path
+    if safety.is_zip(path):
+        data_path = safety.data_file_in(stack.enter_context(safety.unpacked(path)), path)
+        shown = f"{shown}/{data_path.name}"
+    safety.refuse_xml_entities(data_path, name=shown)
+    source = open_source(data_path, read.source_layer, encoding=read.encoding, display_name=shown)
+    if plan.key is not None and plan.key not in source.fields:
+        raise IngestError(
+            f"the key field {plan.key!r} does not exist; fields: {', '.join(source.fields)}.",
+            source=source.name,
+            field=plan.key,
+            hint="Pass --key with one of these names (exact spelling and case).",
+        )
+    local = plan.city.local_crs if plan.city else []
+    bounds = typical_bounds(source)
+    srids = [int(e["srid"]) for e in local]
+
+    def hint() -> str:  # judging every candidate CRS costs ~0.4 s: only when a message needs it
+        return candidates_hint(bounds, target=plan.area, target_name=plan.area_name, local_srids=srids)
+
+    source_crs, crs_warning = resolve_source_crs(source.crs, override, source=source.name, candidates_hint=hint)
+    if crs_warning:
+        plan.warnings.add("crs-override", crs_warning)
+    refuse_contradicting_crs(source_crs, bounds, source=source.name, hint_candidates=hint)
+    if source.geometry_type.endswith(("Z", "M", "ZM")) or " Z" in source.geometry_type:
+        plan.warnings.add("zm-dropped", f"Z/M values dropped ({source.geometry_type} stored as 2D)")
+    plan.rules = GeometryRules(source=source.name, skip_other_types=read.skip_other_geometries, area=plan.area)
+    _describe_source(run, source, source_crs)
+    return source, source_crs
 
 
 def _theme(config: Config, slug: str) -> ThemeConfig:
@@ -209,80 +337,123 @@ def _ensure_layer(city: City | None, slug: str, theme: ThemeConfig, options: Lay
     )
 
 
-def _replace(
-    run: ImportRun,
-    source: Source,
-    source_crs: CRS,
-    city: City | None,
-    slug: str,
-    theme: ThemeConfig,
-    options: LayerOptions,
-    transform: RowTransform | None,
-    warnings: WarningLog,
-    batch_size: int,
-    started: float,
-) -> IngestResult:
-    """Runs inside one transaction: stage every row, then swap the layer's features."""
-    staged = _stage(run, source, source_crs, theme, transform, warnings, batch_size)
+def _write(plan: _Plan, source: Source, source_crs: CRS) -> IngestResult:
+    """Runs inside one transaction: stage every row, then apply the mode to the layer's features."""
+    run, theme, options = plan.run, plan.theme, plan.options
+    # GDAL's own feature ids are unique: a plain replace can COPY straight into the feature table
+    direct = plan.mode == "replace" and plan.key is None and source.id_field is None
+    layer = None
+    if direct:
+        layer = _locked(_ensure_layer(plan.city, plan.slug, theme, options))
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM layers_feature WHERE layer_id = %s", [layer.pk])
+    staged = _stage(plan, source, source_crs, layer_id=layer.pk if layer else None)
     if staged.counts.written == 0:
         raise IngestError(
             f"none of the {staged.counts.read} features has a usable geometry.",
             source=source.name,
             hint="See the warnings of the import run for why each was skipped.",
         )
-    _reject_duplicate_fids(staged.table, source)
-    layer = _ensure_layer(city, slug, theme, options)
-    layer = Layer.objects.select_for_update().get(pk=layer.pk)
-    inserted, bbox = _swap_features(layer, staged.table)
-    layer.version += 1
-    layer.feature_count = inserted
-    layer.extent = Polygon.from_bbox(bbox)
-    layer.fields = staged.fields
-    layer.geometry_type = theme.geometry_type
-    layer.lineage = (
-        f"{run.format} {source.path.name} (layer {source.layer!r}, {run.source_crs}), "
-        f"imported {timezone.now():%Y-%m-%d} by {run.actor}"
-    )
-    if options.abstract is not None:
-        layer.abstract = options.abstract
-    layer.save()
-    FeatureChange.objects.create(layer=layer, version=layer.version, op=ChangeOp.RESET)
+    if layer is None:
+        _reject_duplicate_fids(staged.table, source, plan.key)
+        layer = _locked(_ensure_layer(plan.city, plan.slug, theme, options))
+    version = layer.version + 1
+    if direct:
+        FeatureChange.objects.create(layer=layer, version=version, op=ChangeOp.RESET)
+        changes = _Changes(inserted=staged.counts.written)
+        fields = staged.fields
+    elif plan.mode == "replace":
+        changes = _Changes(inserted=_swap_features(layer, staged.table, version))
+        fields = staged.fields
+    else:
+        changes = _merge_features(layer, staged.table, version, plan.mode)
+        fields = {**layer.fields, **staged.fields}
+    if changes.total or plan.mode == "replace":
+        _update_layer(layer, version, fields, theme, run, source, options)
+        search_index_layer(layer=layer)  # same transaction: search never finds features that are gone
+    else:
+        plan.warnings.add("no-change", "no feature was inserted, updated or deleted: the layer version is unchanged")
     counts = staged.counts
     run.layer = layer
     run.layer_version = layer.version
     run.status = ImportStatus.SUCCEEDED
-    run.read, run.inserted, run.repaired, run.skipped = counts.read, inserted, counts.repaired, counts.skipped
-    run.warnings = warnings.lines()
-    _stamp(run, started)
+    run.read, run.repaired, run.skipped = counts.read, counts.repaired, counts.skipped
+    run.inserted, run.updated, run.deleted = changes.inserted, changes.updated, changes.deleted
+    run.warnings = plan.warnings.lines()
+    _stamp(run, plan.started)
     run.save()
     return IngestResult(run=run, layer=layer, counts=counts, warnings=list(run.warnings))
 
 
-def _stage(
-    run: ImportRun,
-    source: Source,
-    source_crs: CRS,
-    theme: ThemeConfig,
-    transform: RowTransform | None,
-    warnings: WarningLog,
-    batch_size: int,
-) -> _Staged:
-    """COPY the prepared rows into a temporary table that disappears with the transaction."""
-    table = quote_ident(f"ingest_staging_{run.pk}")
+def _locked(layer: Layer) -> Layer:
+    return Layer.objects.select_for_update().get(pk=layer.pk)
+
+
+def _update_layer(
+    layer: Layer, version: int, fields: dict[str, str], theme: ThemeConfig, run: ImportRun, source: Source, options: LayerOptions
+) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+            "FROM (SELECT count(*) AS n, ST_Extent(geom) AS e FROM layers_feature WHERE layer_id = %s) AS x",
+            [layer.pk],
+        )
+        layer.feature_count, xmin, ymin, xmax, ymax = cursor.fetchone()
+    layer.version = version
+    layer.extent = Polygon.from_bbox((xmin, ymin, xmax, ymax)) if xmin is not None else None
+    layer.fields = dict(sorted(fields.items()))
+    layer.geometry_type = theme.geometry_type
+    layer.lineage = (
+        f"{run.format} {source.display_name or source.path.name} (layer {source.layer!r}, {run.source_crs}, "
+        f"mode {run.mode}), imported {timezone.now():%Y-%m-%d} by {run.actor}"
+    )
+    if options.abstract is not None:
+        layer.abstract = options.abstract
+    layer.save()
+
+
+@dataclass
+class _Changes:
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.inserted + self.updated + self.deleted
+
+
+def _stage(plan: _Plan, source: Source, source_crs: CRS, *, layer_id: int | None = None) -> _Staged:
+    """COPY the prepared rows into a temporary table that disappears with the transaction,
+    or (layer_id given) straight into the layer's rows of the feature table."""
+    table = quote_ident(f"ingest_staging_{plan.run.pk}")
+    if layer_id is None:
+        target = f"{table} (n, fid, geom, properties)"
+        line = "{n}\t{fid}\t{geom}\t{props}\n"
+    else:
+        target = "layers_feature (layer_id, fid, geom, properties, created_at, updated_at)"
+        now = timezone.now().isoformat()
+        line = f"{layer_id}\t{{fid}}\t{{geom}}\t{{props}}\t{now}\t{now}\n"
     counts = Counts()
     fields: dict[str, str] = {}
-    mapper = PropertyMapper(theme, warnings)
+    mapper = PropertyMapper(plan.theme, plan.warnings)
     reproject = to_wgs84(source_crs)
     connection.ensure_connection()
     pg = connection.connection
     with pg.cursor() as cursor:
-        cursor.execute(f"CREATE TEMP TABLE {table} (n integer, fid text, geom geometry, properties jsonb) ON COMMIT DROP")
-        for batch in iter_batches(source, batch_size):
-            rows = list(_batch_rows(batch, source, reproject, theme, mapper, transform, warnings, counts, fields))
-            with cursor.copy(f"COPY {table} (n, fid, geom, properties) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-    for attribute in theme.attributes:  # the theme's type wins over what the values looked like
+        if layer_id is None:
+            cursor.execute(f"CREATE TEMP TABLE {table} (n integer, fid text, geom geometry, properties jsonb) ON COMMIT DROP")
+        # One COPY for the whole file, written from a queue by psycopg's writer thread: the server
+        # parses and indexes batch k while Python prepares batch k+1.
+        with cursor.copy(f"COPY {target} FROM STDIN", writer=QueuedLibpqWriter(cursor)) as copy:
+            for batch in iter_batches(source, plan.batch_size):
+                copy.write("".join(_batch_rows(batch, source, reproject, plan, mapper, counts, fields, line)))
+                if plan.progress is not None:
+                    plan.progress(counts.read, source.feature_count)
+        if plan.mode != "replace" and layer_id is None:
+            cursor.execute(f"CREATE INDEX ON {table} (fid)")
+            cursor.execute(f"ANALYZE {table}")
+    for attribute in plan.theme.attributes:  # the theme's type wins over what the values looked like
         if attribute.name in fields:
             fields[attribute.name] = attribute.type
     return _Staged(table=table, counts=counts, fields=dict(sorted(fields.items())))
@@ -292,15 +463,18 @@ def _batch_rows(
     batch: Any,
     source: Source,
     reproject: Any,
-    theme: ThemeConfig,
+    plan: _Plan,
     mapper: PropertyMapper,
-    transform: RowTransform | None,
-    warnings: WarningLog,
     counts: Counts,
     fields: dict[str, str],
-) -> Iterator[tuple[int, str, str, str]]:
+    line: str,
+) -> Iterator[str]:
+    """COPY text lines (n, fid, EWKB hex, JSON) of the batch's usable rows."""
     first = batch.start + 1
-    geometries = prepare(batch.wkb, first_feature=first, reproject=reproject, target=theme.geometry_type, warnings=warnings)
+    warnings, transform = plan.warnings, plan.transform
+    geometries = prepare(
+        batch.wkb, first_feature=first, reproject=reproject, target=plan.theme.geometry_type, warnings=warnings, rules=plan.rules
+    )
     props_rows = rows_from_columns(batch.columns, source.ogr_types, first_feature=first, warnings=warnings)
     counts.read += len(props_rows)
     counts.repaired += geometries.repaired
@@ -309,18 +483,47 @@ def _batch_rows(
         if ewkb is None:
             continue
         number = first + index
-        fid = str(batch.fids[index])
-        if source.id_field is not None:
-            own_id = props.pop(source.id_field, None)
-            fid = str(own_id) if own_id is not None else fid
+        fid = _fid_of(plan, source, props, str(batch.fids[index]), number)
         if transform is not None:
             props = _apply(transform, props, number, source)
         props = mapper.map(props, number)
         for key, value in props.items():
             if value is not None:
-                fields[key] = merge_field_type(fields.get(key), json_type(value))
+                kind, old = json_type(value), fields.get(key)
+                if kind != old:
+                    fields[key] = merge_field_type(old, kind)
         counts.written += 1
-        yield number, fid, ewkb, json.dumps(props, ensure_ascii=False, allow_nan=False, default=str)
+        document = json.dumps(props, ensure_ascii=False, allow_nan=False, default=str)
+        yield line.format(n=number, fid=_copy_text(fid), geom=ewkb, props=document.replace("\\", "\\\\"))
+
+
+def _copy_text(value: str) -> str:
+    """COPY text format escapes (JSON output needs only the backslash doubled: it has no raw control characters)."""
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _fid_of(plan: _Plan, source: Source, props: dict[str, Any], row_fid: str, number: int) -> str:
+    """--key FIELD's value; else the file's own id; appends without a key get ids that cannot collide."""
+    if plan.key is not None:
+        value = props.get(plan.key)
+        if value is None or value == "":
+            raise IngestError(
+                f"the key field {plan.key!r} is empty.",
+                source=source.name,
+                feature=number,
+                field=plan.key,
+                hint="Every feature needs a key value in upsert/sync mode.",
+            )
+        return _to_string(value)
+    fid = row_fid
+    if source.id_field is not None:
+        own_id = props.pop(source.id_field, None)
+        fid = str(own_id) if own_id is not None else fid
+    return f"{plan.run.pk}.{fid}" if plan.mode == "append" else fid
+
+
+def _to_string(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def _apply(transform: RowTransform, props: dict[str, Any], number: int, source: Source) -> dict[str, Any]:
@@ -330,21 +533,33 @@ def _apply(transform: RowTransform, props: dict[str, Any], number: int, source: 
         raise IngestError(f"the row transform failed: {exc}.", source=source.name, feature=number) from None
 
 
-def _reject_duplicate_fids(table: str, source: Source) -> None:
+def _reject_duplicate_fids(table: str, source: Source, key: str | None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT fid, min(n), count(*) FROM {table} GROUP BY fid HAVING count(*) > 1 ORDER BY min(n) LIMIT 5")
         duplicates = cursor.fetchall()
-    if duplicates:
-        listed = ", ".join(f"{fid!r} ×{count} (first at feature {first})" for fid, first, count in duplicates)
+    if not duplicates:
+        return
+    listed = ", ".join(f"{fid!r} ×{count} (first at feature {first})" for fid, first, count in duplicates)
+    if key is not None:
         raise IngestError(
-            f"feature ids are not unique: {listed}.",
+            f"the key field {key!r} has duplicate values: {listed}.",
             source=source.name,
-            hint="Each feature needs its own id; for GeoJSON remove or fix the repeated 'id' members.",
+            field=key,
+            feature=duplicates[0][1],
+            hint="A key must identify one feature; choose another --key or fix the repeated values.",
         )
+    raise IngestError(
+        f"feature ids are not unique: {listed}.",
+        source=source.name,
+        hint="Each feature needs its own id; for GeoJSON remove or fix the repeated 'id' members.",
+    )
 
 
-def _swap_features(layer: Layer, table: str) -> tuple[int, tuple[float, float, float, float]]:
-    """Delete the layer's features and insert the staged ones; returns (count, bbox)."""
+_RECORD = "INSERT INTO layers_featurechange (layer_id, version, op, fid, at) SELECT %s, %s, '{op}', fid, now() FROM changed"
+
+
+def _swap_features(layer: Layer, table: str, version: int) -> int:
+    """Delete the layer's features and insert the staged ones (one 'reset' change); returns the count."""
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM layers_feature WHERE layer_id = %s", [layer.pk])
         cursor.execute(
@@ -353,8 +568,48 @@ def _swap_features(layer: Layer, table: str) -> tuple[int, tuple[float, float, f
             [layer.pk],
         )
         inserted = cursor.rowcount
+    FeatureChange.objects.create(layer=layer, version=version, op=ChangeOp.RESET)
+    return inserted
+
+
+def _merge_features(layer: Layer, table: str, version: int, mode: str) -> _Changes:
+    """append / upsert / sync in three statements, each recording one change row per feature it touched."""
+    changes = _Changes()
+    with connection.cursor() as cursor:
+        if mode == "append":
+            cursor.execute(
+                f"SELECT t.fid FROM {table} t JOIN layers_feature f ON f.layer_id = %s AND f.fid = t.fid LIMIT 5", [layer.pk]
+            )
+            clashes = [fid for (fid,) in cursor.fetchall()]
+            if clashes:
+                raise IngestError(
+                    f"ids already in layer {layer.collection_id!r}: {', '.join(map(repr, clashes))}.",
+                    source=table,
+                    hint="Use --mode upsert --key FIELD to update existing features.",
+                )
+        if mode in ("upsert", "sync"):
+            cursor.execute(
+                f"WITH changed AS (UPDATE layers_feature f SET geom = ST_SetSRID(t.geom, 4326), properties = t.properties, "
+                f"updated_at = now() FROM {table} t WHERE f.layer_id = %s AND f.fid = t.fid "
+                f"AND (NOT ST_OrderingEquals(f.geom, ST_SetSRID(t.geom, 4326)) OR f.properties <> t.properties) "
+                f"RETURNING f.fid) " + _RECORD.format(op=ChangeOp.UPDATE),
+                [layer.pk, layer.pk, version],
+            )
+            changes.updated = cursor.rowcount
         cursor.execute(
-            f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM {table}) AS x"
+            f"WITH changed AS (INSERT INTO layers_feature (layer_id, fid, geom, properties, created_at, updated_at) "
+            f"SELECT %s, t.fid, ST_SetSRID(t.geom, 4326), t.properties, now(), now() FROM {table} t "
+            f"WHERE NOT EXISTS (SELECT 1 FROM layers_feature f WHERE f.layer_id = %s AND f.fid = t.fid) ORDER BY t.n "
+            f"RETURNING fid) " + _RECORD.format(op=ChangeOp.INSERT),
+            [layer.pk, layer.pk, layer.pk, version],
         )
-        xmin, ymin, xmax, ymax = cursor.fetchone()
-    return inserted, (xmin, ymin, xmax, ymax)
+        changes.inserted = cursor.rowcount
+        if mode == "sync":
+            cursor.execute(
+                f"WITH changed AS (DELETE FROM layers_feature f WHERE f.layer_id = %s "
+                f"AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.fid = f.fid) RETURNING f.fid) "
+                + _RECORD.format(op=ChangeOp.DELETE),
+                [layer.pk, layer.pk, version],
+            )
+            changes.deleted = cursor.rowcount
+    return changes

@@ -1,29 +1,171 @@
-"""The one permission check. Every surface asks it which layers a caller may see.
+"""The one permission check. Every surface asks it which layers a caller may see or change.
 
-It returns a QuerySet (never a Python list) so that the restriction becomes
-part of each surface's own SQL query: a layer the caller may not see is
-filtered inside the database and answers exactly like a missing one.
+It returns QuerySets (never Python lists) so that the restriction becomes part
+of each surface's own SQL query: a layer the caller may not see is filtered
+inside the database and answers exactly like a missing one.
+
+The model
+    - anonymous: public layers only;
+    - `internal`: signed-in users with a role in the owning city, and national
+      staff (any role without a city); a national layer's internal data is
+      for anyone holding any role;
+    - `restricted`: members of the groups granted on the layer (`LayerGrant`);
+    - superusers and national admins: everything;
+    - writes: editors and city admins of the layer's city (national editors
+      and admins everywhere), groups granted `can_write`, superusers — and
+      only on layers they can also see;
+    - an API token (`user.api_token`, attached by `geoportal.auth`) never
+      exceeds its service account: public layers, plus what the account may
+      see that lies inside the token's cities/layers; restricted layers only
+      when named in the token's layers. Writing needs the token's write scope.
+
+`user.is_staff` alone grants nothing: it only opens the admin site.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from layers.models import Layer, Visibility
+from layers.models_access import ApiToken, CityRole, LayerGrant, Role
+
+WRITE_ROLES = (Role.EDITOR, Role.CITY_ADMIN, Role.NATIONAL_ADMIN)
+# Explicit truth values: an empty Q() is the identity of `|` in Django (Q() | x == x), not "true".
+EVERYTHING = Q(pk__isnull=False)
+NOTHING = Q(pk__in=[])
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking, as the check needs it: read once per request from the roles table."""
+
+    user_id: int | None
+    superuser: bool
+    national_admin: bool
+    national_roles: frozenset[str]
+    city_roles: dict[int, frozenset[str]]
+    token: ApiToken | None
+
+    @property
+    def any_role(self) -> bool:
+        return bool(self.national_roles or self.city_roles)
+
+
+def principal_of(user: Any) -> Principal:
+    """The caller's roles, cached on the user object (one small query per request)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Principal(None, False, False, frozenset(), {}, None)
+    cached = getattr(user, "_geoportal_principal", None)
+    if isinstance(cached, Principal):
+        return cached
+    national: set[str] = set()
+    per_city: dict[int, set[str]] = {}
+    for city_id, role in CityRole.objects.filter(user_id=user.pk).values_list("city_id", "role"):
+        (national if city_id is None else per_city.setdefault(city_id, set())).add(role)
+    principal = Principal(
+        user_id=user.pk,
+        superuser=bool(user.is_superuser),
+        national_admin=Role.NATIONAL_ADMIN in national,
+        national_roles=frozenset(national),
+        city_roles={city: frozenset(roles) for city, roles in per_city.items()},
+        token=getattr(user, "api_token", None),
+    )
+    user._geoportal_principal = principal
+    return principal
+
+
+def _granted(principal: Principal, *, write: bool) -> Q:
+    grants = LayerGrant.objects.filter(group__user__id=principal.user_id or 0)
+    if write:
+        grants = grants.filter(can_write=True)
+    return Q(id__in=grants.values("layer_id"))
+
+
+def _account_reads(principal: Principal) -> Q:
+    """What the signed-in account may read, before any token scope."""
+    if principal.superuser or principal.national_admin:
+        return EVERYTHING
+    internal_cities = list(principal.city_roles)
+    internal = Q(city_id__in=internal_cities)
+    if principal.national_roles:
+        internal = EVERYTHING  # national staff read every city's internal layers
+    if principal.any_role:
+        internal |= Q(city__isnull=True)
+    else:
+        internal = NOTHING
+    return (
+        Q(visibility=Visibility.PUBLIC)
+        | (Q(visibility=Visibility.INTERNAL) & internal)
+        | (Q(visibility=Visibility.RESTRICTED) & _granted(principal, write=False))
+    )
+
+
+def _account_writes(principal: Principal) -> Q:
+    if principal.superuser or principal.national_admin:
+        return EVERYTHING
+    national_writer = any(role in WRITE_ROLES for role in principal.national_roles)
+    cities = [city for city, roles in principal.city_roles.items() if any(role in WRITE_ROLES for role in roles)]
+    by_role = EVERYTHING if national_writer else Q(city_id__in=cities)
+    return by_role | _granted(principal, write=True)
+
+
+def _token_scope(token: ApiToken) -> Q:
+    """Layers inside the token's scope: its layers, and the non-restricted layers of its cities."""
+    named = Q(id__in=token.layers.values("id"))
+    in_cities = Q(city_id__in=token.cities.values("id")) & ~Q(visibility=Visibility.RESTRICTED)
+    return named | in_cities
 
 
 def visible_layers(*, user: Any = None) -> QuerySet[Layer]:
-    """Layers `user` may read. Anonymous callers see public layers only.
-
-    National staff (superusers/staff) see everything; other signed-in users see
-    public and internal layers. Per-city roles, groups for restricted layers and
-    API tokens refine this in the access-control issue without changing callers.
-    """
+    """Layers `user` may read (see the module docstring). Anonymous callers see public layers only."""
     layers = Layer.objects.select_related("city")
-    if user is None or not getattr(user, "is_authenticated", False):
+    principal = principal_of(user)
+    if principal.user_id is None:
         return layers.filter(visibility=Visibility.PUBLIC)
-    if user.is_superuser or user.is_staff:
-        return layers
-    return layers.filter(visibility__in=(Visibility.PUBLIC, Visibility.INTERNAL))
+    reads = _account_reads(principal)
+    if principal.token is not None:
+        reads = Q(visibility=Visibility.PUBLIC) | (reads & _token_scope(principal.token))
+    return layers.filter(reads)
+
+
+def writable_layers(*, user: Any = None) -> QuerySet[Layer]:
+    """Layers `user` may change: imports, edits, visibility. Always a subset of `visible_layers`."""
+    principal = principal_of(user)
+    if principal.user_id is None:
+        return Layer.objects.none()
+    writes = _account_writes(principal)
+    if principal.token is not None:
+        if not principal.token.can_write:
+            return Layer.objects.none()
+        writes &= _token_scope(principal.token)
+    return visible_layers(user=user).filter(writes)
+
+
+def can_write(*, user: Any = None, layer: Layer) -> bool:
+    return writable_layers(user=user).filter(pk=layer.pk).exists()
+
+
+def can_create_in(*, user: Any = None, city_id: int | None) -> bool:
+    """May `user` create a new layer in this city (None = national)? Same roles as writing."""
+    principal = principal_of(user)
+    if principal.user_id is None:
+        return False
+    token = principal.token
+    if token is not None and (not token.can_write or city_id is None or not token.cities.filter(id=city_id).exists()):
+        return False
+    if principal.superuser or principal.national_admin:
+        return True
+    if any(role in WRITE_ROLES for role in principal.national_roles):
+        return True
+    return city_id is not None and any(role in WRITE_ROLES for role in principal.city_roles.get(city_id, ()))
+
+
+def manageable_cities(*, user: Any = None) -> list[int] | None:
+    """City ids whose layers `user` administers (visibility, grants); None = all cities."""
+    principal = principal_of(user)
+    if principal.superuser or principal.national_admin:
+        return None
+    return [city for city, roles in principal.city_roles.items() if Role.CITY_ADMIN in roles]

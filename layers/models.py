@@ -170,3 +170,6 @@ class ImportRun(models.Model):
 
     def counts(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("read", "inserted", "updated", "deleted", "repaired", "skipped")}
+
+
+from layers.models_access import ApiToken, AuditLog, CityRole, LayerGrant, LoginFailure, Role  # noqa: E402, F401

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.gis.geos import Point, Polygon
 from django.db import transaction
 
 from config.loader import CityConfig, Config, ThemeConfig
 from layers.errors import InvalidParameter
 from layers.models import City, Layer, Visibility
+from layers.services_access import audit_write
 
 
 def _bbox_polygon(bbox: tuple[float, float, float, float]) -> Polygon:
@@ -91,16 +94,23 @@ def layer_ensure(
         bump = ["version"] if "visibility" in changes else []
         layer.version += len(bump)
         layer.save(update_fields=[*changes, *bump, "updated_at"])
+        if bump:
+            details = {"to": layer.visibility, "version": layer.version, "via": "layer_ensure"}
+            audit_write(actor="import", action="layer.set_visibility", target=layer.collection_id, details=details)
     return layer
 
 
 @transaction.atomic
-def layer_set_visibility(*, layer: Layer, visibility: str) -> Layer:
+def layer_set_visibility(*, layer: Layer, visibility: str, user: Any = None, actor: str = "") -> Layer:
+    """Change who may see the layer; recorded in the audit log (`user` or `actor` says who)."""
     if visibility not in Visibility.values:
         raise InvalidParameter("visibility", f"Visibility {visibility!r} is not one of {', '.join(Visibility.values)}.")
+    previous = layer.visibility
     layer.visibility = visibility
     # A visibility change alters who may see the layer's tiles: bump the version
     # so no cached tile or versioned URL from before is served again.
     layer.version += 1
     layer.save(update_fields=["visibility", "version", "updated_at"])
+    details = {"from": previous, "to": visibility, "version": layer.version}
+    audit_write(user=user, actor=actor, action="layer.set_visibility", target=layer.collection_id, details=details)
     return layer

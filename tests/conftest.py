@@ -21,6 +21,14 @@ def pytest_configure(config: pytest.Config) -> None:
         embedded_db.start(env)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_tile_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests render tiles into a cache of their own, never the installation's data dir."""
+    from django.conf import settings
+
+    settings.GEOPORTAL["TILE_CACHE_DIR"] = str(tmp_path_factory.mktemp("tile-cache"))  # type: ignore[assignment]
+
+
 @pytest.fixture
 def cities(db: None) -> dict[str, City]:
     """All configured cities (the 17 and the sample city), registered from config/cities.yaml."""

@@ -43,3 +43,11 @@ def test_layer_ensure_rejects_unknown_visibility_and_other_theme(cities):
     layer_ensure(city=cities["lida"], slug="roads", theme=config.themes["roads"])
     with pytest.raises(InvalidParameter, match="--theme roads"):
         layer_ensure(city=City.objects.get(slug="lida"), slug="roads", theme=config.themes["buildings"])
+
+
+@pytest.mark.parametrize("path", ["/ogc/collections", "/ogc/", "/tiles/city/lida.json", "/styles/lida.json", "/healthz"])
+def test_read_only_surfaces_refuse_writes_with_405(db, path):
+    response = Client().post(path, {"x": "1"})
+    assert response.status_code == 405
+    assert response.json()["code"] == "MethodNotAllowed"
+    assert "GET" in response["Allow"]

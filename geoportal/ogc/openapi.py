@@ -85,7 +85,23 @@ def _paths() -> dict[str, Any]:
         "/collections/{collectionId}/items": _get(
             "Features of a collection (keyset-paged: follow the 'next' link)",
             "getFeatures",
-            ["collectionId", "f", "limit", "bbox", "datetime", "cursor", "offset"],
+            [
+                "collectionId",
+                "f",
+                "limit",
+                "bbox",
+                "bbox-crs",
+                "crs",
+                "datetime",
+                "filter",
+                "filter-lang",
+                "filter-crs",
+                "sortby",
+                "properties",
+                "skipGeometry",
+                "cursor",
+                "offset",
+            ],
             {
                 "200": _ok("A page of features", {"application/geo+json": "FeatureCollection"}),
                 "304": {"description": "Not modified (If-None-Match matched the ETag)"},
@@ -96,10 +112,20 @@ def _paths() -> dict[str, Any]:
         "/collections/{collectionId}/items/{featureId}": _get(
             "One feature",
             "getFeature",
-            ["collectionId", "featureId", "f"],
+            ["collectionId", "featureId", "f", "crs"],
             {
                 "200": _ok("The feature", {"application/geo+json": "Feature"}),
                 "304": {"description": "Not modified (If-None-Match matched the ETag)"},
+                **_errors("400", "404"),
+            },
+            "Data",
+        ),
+        "/collections/{collectionId}/queryables": _get(
+            "The properties a filter or sortby may name (JSON Schema)",
+            "getQueryables",
+            ["collectionId", "fJson"],
+            {
+                "200": {"description": "Queryables", "content": {"application/schema+json": {"schema": {"type": "object"}}}},
                 **_errors("400", "404"),
             },
             "Data",
@@ -150,7 +176,19 @@ def _parameters(collection_ids: list[str]) -> dict[str, Any]:
         "datetime": _query(
             "datetime", "RFC 3339 instant or interval; layers have no time yet, so every feature matches.", {"type": "string"}
         ),
-        "cursor": _query("cursor", "Opaque keyset cursor from a 'next' link.", {"type": "string"}),
+        "cursor": _query("cursor", "Opaque cursor from a 'next' or 'prev' link.", {"type": "string"}),
+        "crs": _query("crs", "Output CRS, a URI from the collection's 'crs' list (CRS84 by default).", {"type": "string"}),
+        "bbox-crs": _query("bbox-crs", "CRS of bbox, in its official axis order (CRS84 by default).", {"type": "string"}),
+        "filter": _query("filter", "A CQL2 filter (see the collection's queryables).", {"type": "string"}),
+        "filter-lang": _query(
+            "filter-lang", "Encoding of filter.", {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"}
+        ),
+        "filter-crs": _query("filter-crs", "CRS of the geometries in filter (CRS84 by default).", {"type": "string"}),
+        "sortby": {
+            **_query("sortby", "Comma-separated queryables, each with an optional + or - prefix.", {"type": "string"}),
+        },
+        "properties": _query("properties", "Comma-separated names of the properties to return.", {"type": "string"}),
+        "skipGeometry": _query("skipGeometry", "Leave out the geometries.", {"type": "boolean", "default": False}),
         "offset": _query(
             "offset",
             "Features to skip (after the cursor); prefer the 'next' link.",
@@ -249,7 +287,10 @@ def build(*, server_url: str, collection_ids: list[str]) -> dict[str, Any]:
         "info": {
             "title": "Geoportal of the Smart Cities of Belarus — OGC API Features",
             "version": "1.0.0",
-            "description": "OGC API - Features Part 1: core, GeoJSON, HTML, OpenAPI 3.0.",
+            "description": (
+                "OGC API - Features Part 1 (core, GeoJSON, HTML, OpenAPI 3.0), Part 2 (CRS by reference)"
+                " and Part 3 (queryables, CQL2 text and JSON filters); sortby, properties, skipGeometry."
+            ),
             "license": {"name": "AGPL-3.0-or-later"},
         },
         "servers": [{"url": server_url}],

@@ -15,13 +15,15 @@ import base64
 import binascii
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.http import HttpRequest
 
+from layers.cql2 import compile_filter, parse_json, parse_text, sort_expression
+from layers.crs import CRS84, Crs, parse_crs
 from layers.errors import InvalidParameter
-from layers.features import BBox
+from layers.features import BBox, Output, SortKey, SqlFragment
 
 FORMATS = ("json", "html")
 _JSON_MEDIA = ("application/json", "application/geo+json", "application/vnd.oai.openapi+json")
@@ -107,8 +109,11 @@ def parse_offset(request: HttpRequest) -> int:
     return int(raw)
 
 
-def parse_bbox(request: HttpRequest) -> BBox | None:
+def parse_bbox(request: HttpRequest, offered_crs: list[str]) -> BBox | None:
+    """The bbox, in `bbox-crs` (CRS84 by default) and that CRS's official axis order, as an east/north box."""
     raw = single(request, "bbox")
+    raw_crs = single(request, "bbox-crs")
+    crs = parse_crs("bbox-crs", raw_crs, offered_crs) if raw_crs is not None else CRS84
     if raw is None:
         return None
     parts = raw.split(",")
@@ -121,22 +126,25 @@ def parse_bbox(request: HttpRequest) -> BBox | None:
     numbers = [_bbox_number(raw, part) for part in parts]
     if len(numbers) == 6:  # minx, miny, minz, maxx, maxy, maxz: heights are not filtered on
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    if crs.northing_first:  # e.g. EPSG:4326 (minLat,minLon,maxLat,maxLon) or a Gauss-Krüger zone (northing first)
+        numbers = [numbers[1], numbers[0], numbers[3], numbers[2]]
     minx, miny, maxx, maxy = numbers
+    x_name, y_name = ("longitude", "latitude") if crs.geographic else ("easting", "northing")
     if minx > maxx:
         raise InvalidParameter(
             "bbox",
-            f"bbox={raw!r}: minimum longitude {minx} is greater than maximum longitude {maxx}.",
+            f"bbox={raw!r}: minimum {x_name} {minx} is greater than maximum {x_name} {maxx}.",
             hint="A box crossing the antimeridian is not supported yet; split it into two requests.",
         )
     if miny > maxy:
-        raise InvalidParameter("bbox", f"bbox={raw!r}: minimum latitude {miny} is greater than maximum latitude {maxy}.")
-    if not (-90 <= miny <= 90 and -90 <= maxy <= 90):
-        raise InvalidParameter(
-            "bbox", f"bbox={raw!r}: latitudes must be within -90..90.", hint="The order is minLon,minLat,maxLon,maxLat."
-        )
-    if not (-180 <= minx <= 180 and -180 <= maxx <= 180):
-        raise InvalidParameter("bbox", f"bbox={raw!r}: longitudes must be within -180..180.")
-    return BBox(minx, miny, maxx, maxy)
+        raise InvalidParameter("bbox", f"bbox={raw!r}: minimum {y_name} {miny} is greater than maximum {y_name} {maxy}.")
+    if crs.geographic:
+        order = "minLat,minLon,maxLat,maxLon" if crs.northing_first else "minLon,minLat,maxLon,maxLat"
+        if not (-90 <= miny <= 90 and -90 <= maxy <= 90):
+            raise InvalidParameter("bbox", f"bbox={raw!r}: latitudes must be within -90..90.", hint=f"The order is {order}.")
+        if not (-180 <= minx <= 180 and -180 <= maxx <= 180):
+            raise InvalidParameter("bbox", f"bbox={raw!r}: longitudes must be within -180..180.", hint=f"The order is {order}.")
+    return BBox(minx, miny, maxx, maxy, srid=crs.srid)
 
 
 def _bbox_number(raw: str, part: str) -> float:
@@ -161,18 +169,25 @@ def parse_datetime(request: HttpRequest) -> str | None:
     return raw
 
 
-# Cursor: opaque to clients; inside it is the last Feature.id served.
+# Cursor: opaque to clients; inside it is the last Feature.id served (keyset), or, under a
+# sortby, the offset of the next page.
 _CURSOR_PREFIX = "k1:"
+_OFFSET_PREFIX = "o1:"
 
 
 def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{last_id}".encode()).decode().rstrip("=")
 
 
-def parse_cursor(request: HttpRequest) -> int | None:
+def encode_offset_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{_OFFSET_PREFIX}{offset}".encode()).decode().rstrip("=")
+
+
+def parse_cursor(request: HttpRequest) -> tuple[int | None, int]:
+    """(the keyset Feature.id to start after, or None; the offset the cursor carries, else 0)."""
     raw = single(request, "cursor")
     if raw is None:
-        return None
+        return None, 0
     bad = InvalidParameter(
         "cursor",
         f"cursor={raw!r} is not a cursor issued by this server.",
@@ -182,10 +197,65 @@ def parse_cursor(request: HttpRequest) -> int | None:
         text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise bad from None
-    number = text.removeprefix(_CURSOR_PREFIX)
-    if not text.startswith(_CURSOR_PREFIX) or not _is_count(number) or len(number) > 18:
+    prefix = text[:3]
+    number = text[3:]
+    if prefix not in (_CURSOR_PREFIX, _OFFSET_PREFIX) or not _is_count(number) or len(number) > 18:
         raise bad
-    return int(number)
+    return (int(number), 0) if prefix == _CURSOR_PREFIX else (None, int(number))
+
+
+def parse_output_crs(request: HttpRequest, offered_crs: list[str]) -> Crs:
+    raw = single(request, "crs")
+    return parse_crs("crs", raw, offered_crs) if raw is not None else CRS84
+
+
+FILTER_LANGUAGES = ("cql2-text", "cql2-json")
+
+
+def parse_filter(request: HttpRequest, queryables: dict[str, str], offered_crs: list[str]) -> SqlFragment | None:
+    raw, lang, raw_crs = single(request, "filter"), single(request, "filter-lang"), single(request, "filter-crs")
+    if lang is not None and lang not in FILTER_LANGUAGES:
+        raise InvalidParameter(
+            "filter-lang", f"filter-lang={lang!r} is not supported.", hint=f"Use one of: {', '.join(FILTER_LANGUAGES)}."
+        )
+    crs = parse_crs("filter-crs", raw_crs, offered_crs) if raw_crs is not None else CRS84
+    if raw is None:
+        return None
+    if not raw.strip():
+        raise InvalidParameter("filter", "filter is empty.", hint="Example: filter=levels > 2 AND name LIKE 'Sch%'.")
+    tree = parse_json(raw) if lang == "cql2-json" else parse_text(raw)
+    return compile_filter(tree, queryables=queryables, crs=crs)
+
+
+def parse_sortby(request: HttpRequest, queryables: dict[str, str]) -> list[SortKey]:
+    raw = single(request, "sortby")
+    if raw is None:
+        return []
+    keys = []
+    for part in raw.split(","):
+        name = part.strip()
+        descending = name.startswith("-")
+        name = name.lstrip("+-").strip()
+        if not name:
+            raise InvalidParameter("sortby", f"sortby={raw!r}: an empty property name.", hint="Example: sortby=-levels,name.")
+        keys.append(SortKey(sort_expression(name, queryables), descending))
+    return keys
+
+
+def parse_properties(request: HttpRequest) -> tuple[str, ...] | None:
+    raw = single(request, "properties")
+    if raw is None:
+        return None
+    return tuple(name.strip() for name in raw.split(",") if name.strip())
+
+
+def parse_skip_geometry(request: HttpRequest) -> bool:
+    raw = single(request, "skipGeometry")
+    if raw is None:
+        return False
+    if raw.lower() not in ("true", "false"):
+        raise InvalidParameter("skipGeometry", f"skipGeometry={raw!r} is neither true nor false.")
+    return raw.lower() == "true"
 
 
 @dataclass(frozen=True)
@@ -196,19 +266,44 @@ class ItemsQuery:
     after_id: int | None
     bbox: BBox | None
     datetime: str | None
+    crs: Crs = CRS84
+    condition: SqlFragment | None = None
+    sort: list[SortKey] = field(default_factory=list)
+    output: Output = field(default_factory=Output)
 
 
-ITEMS_PARAMETERS = ("f", "limit", "bbox", "cursor", "offset", "datetime")
+ITEMS_PARAMETERS = (
+    "f",
+    "limit",
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "cursor",
+    "offset",
+    "datetime",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "sortby",
+    "properties",
+    "skipGeometry",
+)
 
 
-def parse_items_query(request: HttpRequest) -> ItemsQuery:
+def parse_items_query(request: HttpRequest, *, offered_crs: list[str], queryables: dict[str, str]) -> ItemsQuery:
     reject_unknown(request, ITEMS_PARAMETERS)
     limit, clamped_from = parse_limit(request)
+    after_id, cursor_offset = parse_cursor(request)
+    crs = parse_output_crs(request, offered_crs)
     return ItemsQuery(
         limit=limit,
         clamped_from=clamped_from,
-        offset=parse_offset(request),
-        after_id=parse_cursor(request),
-        bbox=parse_bbox(request),
+        offset=parse_offset(request) + cursor_offset,
+        after_id=after_id,
+        bbox=parse_bbox(request, offered_crs),
         datetime=parse_datetime(request),
+        crs=crs,
+        condition=parse_filter(request, queryables, offered_crs),
+        sort=parse_sortby(request, queryables),
+        output=Output(crs=crs, properties=parse_properties(request), skip_geometry=parse_skip_geometry(request)),
     )

@@ -7,34 +7,71 @@ by PostGIS (`layers.features`) and passed through untouched.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+import shapely.geometry
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 
+from geoportal.config import project_config
 from geoportal.ogc import openapi as openapi_builder
-from geoportal.ogc.links import GEOJSON, HTML, JSON, OPENAPI, href, link, self_and_alternate
-from geoportal.ogc.params import ItemsQuery, encode_cursor, negotiate_format, parse_items_query, reject_unknown
+from geoportal.ogc.links import GEOJSON, HTML, JSON, OPENAPI, SCHEMA, href, link, self_and_alternate
+from geoportal.ogc.params import (
+    FORMATS,
+    ItemsQuery,
+    encode_cursor,
+    encode_offset_cursor,
+    negotiate_format,
+    parse_items_query,
+    parse_output_crs,
+    reject_unknown,
+)
+from geoportal.ogc.sources import Source, ThemeCollection, layer_ids, source_get, theme_collections
+from layers.crs import CRS84_URI, crs_uris
 from layers.errors import NotFound
-from layers.features import feature_get_geojson, feature_page_geojson
-from layers.models import Layer, Visibility
-from layers.selectors import layer_get_visible, layer_list_visible
+from layers.features import Output, feature_get_geojson, feature_page_geojson
+from layers.models import Visibility
+from layers.queryables import Queryable, layer_queryables, queryable_types, queryables_schema
+from layers.selectors import layer_list_visible
 
 CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
-CONFORMANCE = [CONF + name for name in ("core", "geojson", "html", "oas30")]
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CSV = "text/csv"
+CONF_FILTER = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
+CONF_CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/"
+CONFORMANCE = [
+    *(CONF + name for name in ("core", "geojson", "html", "oas30")),
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    *(CONF_FILTER + name for name in ("queryables", "filter", "features-filter")),
+    *(
+        CONF_CQL2 + name
+        for name in (
+            "cql2-text",
+            "cql2-json",
+            "basic-cql2",
+            "advanced-comparison-operators",
+            "case-insensitive-comparison",
+            "accent-insensitive-comparison",
+            "basic-spatial-functions",
+            "spatial-functions",
+        )
+    ),
+]
 TITLE = "Geoportal of the Smart Cities of Belarus"
 DESCRIPTION = (
     "Municipal and national spatial data of Belarus (roads, buildings, utilities, boundaries, addresses, transport)"
     " as OGC API Features."
 )
+
 
 def _language() -> str:
     return (get_language() or "en").split("-")[0]
@@ -76,7 +113,8 @@ def conformance(request: HttpRequest) -> HttpResponse:
 def collections(request: HttpRequest) -> HttpResponse:
     reject_unknown(request, ("f",))
     fmt = negotiate_format(request)
-    layers = layer_list_visible(user=request.user)
+    layers: list[Source] = list(layer_list_visible(user=request.user))
+    layers += theme_collections(user=request.user, themes=project_config().themes)
     doc = {
         "links": self_and_alternate(request, "/ogc/collections", fmt),
         "collections": [_collection_doc(request, layer, fmt) for layer in layers],
@@ -87,12 +125,16 @@ def collections(request: HttpRequest) -> HttpResponse:
 def collection(request: HttpRequest, cid: str) -> HttpResponse:
     reject_unknown(request, ("f",))
     fmt = negotiate_format(request)
-    layer = layer_get_visible(cid=cid, user=request.user)
+    layer = _source(request, cid)
     doc = _collection_doc(request, layer, fmt)
     return _html("collection.html", {"doc": doc, "layer": layer}) if fmt == "html" else _json(doc)
 
 
-def _collection_doc(request: HttpRequest, layer: Layer, fmt: str) -> dict[str, Any]:
+def _source(request: HttpRequest, cid: str) -> Source:
+    return source_get(cid=cid, user=request.user, themes=project_config().themes)
+
+
+def _collection_doc(request: HttpRequest, layer: Source, fmt: str) -> dict[str, Any]:
     lang, cid = _language(), layer.collection_id
     base = f"/ogc/collections/{cid}"
     doc: dict[str, Any] = {
@@ -103,13 +145,14 @@ def _collection_doc(request: HttpRequest, layer: Layer, fmt: str) -> dict[str, A
             *self_and_alternate(request, base, fmt),
             link(href(request, f"{base}/items", {"f": "json"}), "items", GEOJSON, "The features as GeoJSON"),
             link(href(request, f"{base}/items", {"f": "html"}), "items", HTML, "The features as HTML"),
+            link(href(request, f"{base}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA, "Queryables"),
         ],
         "itemType": "feature",
-        "crs": [CRS84],
-        "storageCrs": CRS84,
+        "crs": _offered_crs(layer),
+        "storageCrs": CRS84_URI,
     }
     if layer.extent is not None:
-        doc["extent"] = {"spatial": {"bbox": [list(layer.extent.extent)], "crs": CRS84}}
+        doc["extent"] = {"spatial": {"bbox": [list(layer.extent.extent)], "crs": CRS84_URI}}
     if layer.license:
         doc["license"] = layer.license
     if layer.attribution:
@@ -117,55 +160,120 @@ def _collection_doc(request: HttpRequest, layer: Layer, fmt: str) -> dict[str, A
     return doc
 
 
+def _offered_crs(layer: Source) -> list[str]:
+    cities = [m.city for m in layer.layers] if isinstance(layer, ThemeCollection) else [layer.city]
+    local = [int(entry["srid"]) for city in cities if city for entry in city.local_crs if "srid" in entry]
+    return crs_uris(sorted(set(local)))
+
+
+def _queryables(layer: Source) -> dict[str, Queryable]:
+    return layer_queryables(layer.fields or {}, project_config().themes.get(layer.theme))
+
+
+def _output(layer: Source, output: Output) -> Output:
+    if isinstance(layer, ThemeCollection):
+        return replace(output, id_prefixes=tuple(layer.id_prefixes().items()))
+    return output
+
+
+def queryables(request: HttpRequest, cid: str) -> HttpResponse:
+    reject_unknown(request, ("f",))
+    negotiate_format(request, offered=("json",))
+    layer = _source(request, cid)
+    doc = queryables_schema(
+        _queryables(layer),
+        schema_id=href(request, f"/ogc/collections/{cid}/queryables"),
+        title=layer.title_in(_language()),
+        geometry_type=layer.geometry_type,
+        language=_language(),
+    )
+    return _json(doc, SCHEMA)
+
+
 def items(request: HttpRequest, cid: str) -> HttpResponse:
-    fmt = negotiate_format(request)
-    query = parse_items_query(request)
-    layer = layer_get_visible(cid=cid, user=request.user)
+    fmt = negotiate_format(request, offered=(*FORMATS, "csv"))
+    layer = _source(request, cid)
+    query = parse_items_query(request, offered_crs=_offered_crs(layer), queryables=queryable_types(_queryables(layer)))
     etag = _etag(request, layer, fmt)
     if _matches(request, etag):
         return _not_modified(etag, layer)
     page = feature_page_geojson(
-        layer_id=layer.id, limit=query.limit, after_id=query.after_id, offset=query.offset, bbox=query.bbox
+        layer_ids=layer_ids(layer),
+        limit=query.limit,
+        after_id=query.after_id,
+        offset=query.offset,
+        bbox=query.bbox,
+        conditions=[query.condition] if query.condition else [],
+        sort=query.sort,
+        output=_output(layer, query.output),
     )
     meta: dict[str, Any] = {"numberReturned": page.number_returned}
-    if query.bbox is None:
+    if query.bbox is None and query.condition is None:
         # Exact and free: ingest maintains feature_count; a filtered count would cost a scan, so it is omitted.
         meta["numberMatched"] = layer.feature_count
     meta["timeStamp"] = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    meta["links"] = _items_links(request, layer, query, fmt, page.last_id if page.has_more else None)
+    meta["links"] = _items_links(request, layer, query, fmt, page.last_id, has_more=page.has_more)
     if fmt == "html":
         features = json.loads(page.features_json)
-        response = _html(
-            "items.html", {"layer": layer, "title": layer.title_in(_language()), "meta": meta, **_table(layer, features)}
-        )
+        context = {"layer": layer, "title": layer.title_in(_language()), "meta": meta, **_table(layer, features)}
+        if query.crs.uri == CRS84_URI and not query.output.skip_geometry:
+            context["map_geojson"] = {"type": "FeatureCollection", "features": features}
+        response = _html("items.html", context)
+    elif fmt == "csv":
+        response = _csv(layer, json.loads(page.features_json), meta["links"])
     else:
         body = '{"type":"FeatureCollection","features":' + page.features_json + "," + json.dumps(meta, ensure_ascii=False)[1:]
         response = HttpResponse(body, content_type=GEOJSON)
+    response["Content-Crs"] = f"<{query.crs.uri}>"
     if query.clamped_from is not None:
         response["Geoportal-Limit-Clamped"] = f"requested {query.clamped_from}, served at most {query.limit} (the maximum)"
     return _cacheable(response, etag, layer)
 
 
-def _items_links(request: HttpRequest, layer: Layer, query: ItemsQuery, fmt: str, next_after: int | None) -> list[dict[str, str]]:
+# Parameters a next/prev link carries over unchanged (cursor and offset are rewritten).
+_CARRIED = ("bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang", "filter-crs", "sortby", "properties", "skipGeometry")
+
+
+def _items_links(
+    request: HttpRequest, layer: Source, query: ItemsQuery, fmt: str, last_id: int | None, *, has_more: bool
+) -> list[dict[str, str]]:
     base = f"/ogc/collections/{layer.collection_id}"
-    bbox = request.GET.get("bbox")
-    params: dict[str, Any] = {
-        "limit": query.limit,
-        "bbox": bbox,
-        "datetime": query.datetime,
-        "cursor": request.GET.get("cursor"),
-        "offset": query.offset or None,
-    }
+    params: dict[str, Any] = {"limit": query.limit, **{name: request.GET.get(name) for name in _CARRIED}}
+    params.update(cursor=request.GET.get("cursor"), offset=request.GET.get("offset"))
     links = self_and_alternate(request, f"{base}/items", fmt, json_type=GEOJSON, query=params)
-    if next_after is not None:
-        params.update(cursor=encode_cursor(next_after), offset=None)
-        media = HTML if fmt == "html" else GEOJSON
+    media = {"html": HTML, "csv": CSV}.get(fmt, GEOJSON)
+    if has_more and last_id is not None:
+        # Keyset paging on Feature.id; under a sortby the cursor carries the next offset instead.
+        cursor = encode_offset_cursor(query.offset + query.limit) if query.sort else encode_cursor(last_id)
+        params.update(cursor=cursor, offset=None)
         links.append(link(href(request, f"{base}/items", {**params, "f": fmt}), "next", media, "The next page"))
+    if query.sort and query.offset > 0:
+        previous = max(query.offset - query.limit, 0)
+        params.update(cursor=encode_offset_cursor(previous) if previous else None, offset=None)
+        links.append(link(href(request, f"{base}/items", {**params, "f": fmt}), "prev", media, "The previous page"))
     links.append(link(href(request, base, {"f": fmt}), "collection", HTML if fmt == "html" else JSON, "The collection"))
     return links
 
 
-def _table(layer: Layer, features: list[dict[str, Any]]) -> dict[str, Any]:
+def _csv(layer: Source, features: list[dict[str, Any]], links: list[dict[str, str]]) -> HttpResponse:
+    """One row per feature: id, the properties (layer fields first), the geometry as WKT; paging in Link headers."""
+    table = _table(layer, features)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["id", *table["columns"], "geometry"])
+    for row, feature in zip(table["rows"], features, strict=True):
+        geometry = feature.get("geometry")
+        wkt = shapely.geometry.shape(geometry).wkt if geometry else ""
+        writer.writerow([row["id"], *row["cells"], wkt])
+    response = HttpResponse(out.getvalue(), content_type=f"{CSV}; charset=utf-8; header=present")
+    response["Content-Disposition"] = f'inline; filename="{layer.collection_id}.csv"'
+    paging = [f'<{x["href"]}>; rel="{x["rel"]}"' for x in links if x["rel"] in ("next", "prev")]
+    if paging:
+        response["Link"] = ", ".join(paging)
+    return response
+
+
+def _table(layer: Source, features: list[dict[str, Any]]) -> dict[str, Any]:
     """Columns (the layer's fields first, then any other key seen) and rows of an HTML table of features."""
     columns = list(layer.fields)
     for feature in features:
@@ -188,13 +296,14 @@ def _cell(value: Any) -> str:
 
 
 def item(request: HttpRequest, cid: str, fid: str) -> HttpResponse:
-    reject_unknown(request, ("f",))
+    reject_unknown(request, ("f", "crs"))
     fmt = negotiate_format(request)
-    layer = layer_get_visible(cid=cid, user=request.user)
+    layer = _source(request, cid)
+    crs = parse_output_crs(request, _offered_crs(layer))
     etag = _etag(request, layer, fmt)
     if _matches(request, etag):
         return _not_modified(etag, layer)
-    text = feature_get_geojson(layer_id=layer.id, fid=fid)
+    text = _feature_text(layer, fid, Output(crs=crs))
     if text is None:
         raise NotFound(
             f"Feature {fid!r} does not exist in collection {cid!r}.",
@@ -202,29 +311,45 @@ def item(request: HttpRequest, cid: str, fid: str) -> HttpResponse:
         )
     base = f"/ogc/collections/{cid}"
     links = [
-        *self_and_alternate(request, f"{base}/items/{quote(fid, safe='')}", fmt, json_type=GEOJSON),
+        *self_and_alternate(
+            request, f"{base}/items/{quote(fid, safe='')}", fmt, json_type=GEOJSON, query={"crs": request.GET.get("crs")}
+        ),
         link(href(request, base, {"f": fmt}), "collection", HTML if fmt == "html" else JSON, "The collection"),
     ]
     if fmt == "html":
         feature = json.loads(text)
         context = {"layer": layer, "title": layer.title_in(_language()), "feature": feature, "links": links}
+        if crs.uri == CRS84_URI and feature.get("geometry"):
+            context["map_geojson"] = {"type": "FeatureCollection", "features": [feature]}
         properties = [(key, _cell(value)) for key, value in (feature.get("properties") or {}).items()]
         response = _html("item.html", {**context, "properties": properties})
     else:
         # The Feature text ends with its closing brace: add the links member before it.
         response = HttpResponse(text[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False) + "}", content_type=GEOJSON)
+    response["Content-Crs"] = f"<{crs.uri}>"
     return _cacheable(response, etag, layer)
+
+
+def _feature_text(layer: Source, fid: str, output: Output) -> str | None:
+    if isinstance(layer, ThemeCollection):
+        found = layer.member(fid)
+        if found is None:
+            return None
+        member, member_fid = found
+        return feature_get_geojson(layer_id=member.id, fid=member_fid, output=_output(layer, output))
+    return feature_get_geojson(layer_id=layer.id, fid=fid, output=output)
 
 
 def openapi(request: HttpRequest) -> HttpResponse:
     reject_unknown(request, ("f",))
     negotiate_format(request, offered=("json",))
     cids = [layer.collection_id for layer in layer_list_visible(user=request.user)]
+    cids += [theme.collection_id for theme in theme_collections(user=request.user, themes=project_config().themes)]
     return _json(openapi_builder.build(server_url=request.build_absolute_uri("/ogc"), collection_ids=cids), OPENAPI)
 
 
 # ETag: derived from what the response depends on, so a 304 costs one layer lookup and no feature query.
-def _etag(request: HttpRequest, layer: Layer, fmt: str) -> str:
+def _etag(request: HttpRequest, layer: Source, fmt: str) -> str:
     key = "|".join(
         str(part)
         for part in (
@@ -251,12 +376,12 @@ def _matches(request: HttpRequest, etag: str) -> bool:
     return etag.removeprefix("W/") in tags
 
 
-def _cacheable(response: HttpResponse, etag: str, layer: Layer) -> HttpResponse:
+def _cacheable(response: HttpResponse, etag: str, layer: Source) -> HttpResponse:
     response["ETag"] = etag
     response["Cache-Control"] = "no-cache" if layer.visibility == Visibility.PUBLIC else "private, no-cache"
     patch_vary_headers(response, ("Accept", "Accept-Language", "Cookie"))
     return response
 
 
-def _not_modified(etag: str, layer: Layer) -> HttpResponse:
+def _not_modified(etag: str, layer: Source) -> HttpResponse:
     return _cacheable(HttpResponse(status=304), etag, layer)

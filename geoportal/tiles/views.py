@@ -12,8 +12,11 @@ Tiles
     - 400 (OGC exception naming `z`, `x` or `y`) for a tile outside WebMercatorQuad;
     - 404, identical for a missing and a hidden collection.
 
-Caching that is never stale: the ETag hashes (layer ids, layer versions, z,
-x, y). A tile URL may carry `?v=<version>` (TileJSON and styles hand out such
+Caching that is never stale: the ETag is `layers.tiles.tile_key`, a hash of
+(layer ids, layer versions, theme rules, z, x, y, render revision), and the
+same key names the tile in the server-side file cache (`geoportal.tiles.cache`),
+which holds it pre-compressed: brotli or gzip by Accept-Encoding, with
+`Vary: Accept-Encoding`. A tile URL may carry `?v=<version>` (TileJSON and styles hand out such
 URLs); when `v` is the current version the response may be cached forever
 (`immutable`), otherwise for TILE_CACHE_SECONDS. Responses containing a
 non-public layer are `private` so no shared cache keeps them.
@@ -29,13 +32,15 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.urls import get_script_prefix
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from geoportal.config import project_config
 from geoportal.tiles import documents
+from geoportal.tiles.cache import IDENTITY, cached_tile, negotiate
 from layers.models import Layer, Visibility
 from layers.selectors import city_get, city_list, layer_get_visible, layer_list_visible
-from layers.tiles import TileSource, layers_version, render_tile, tile_check, tile_etag
+from layers.tiles import TileSource, layers_version, tile_check, tile_key
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
 IMMUTABLE = "max-age=31536000, immutable"
@@ -63,21 +68,43 @@ def _etag_matches(request: HttpRequest, etag: str) -> bool:
     return etag.removeprefix("W/") in tags
 
 
-def _tile_response(request: HttpRequest, *, layers: Sequence[Layer], version: str, z: int, x: int, y: int) -> HttpResponse:
-    etag = tile_etag(layers=layers, z=z, x=x, y=y)
+def tile_sources(layers: Sequence[Layer]) -> list[TileSource]:
+    themes = project_config().themes
+    return [TileSource.for_layer(layer, themes.get(layer.theme)) for layer in layers]
+
+
+def tile_response(request: HttpRequest, *, layers: Sequence[Layer], version: str, z: int, x: int, y: int) -> HttpResponse:
+    sources = tile_sources(layers)
+    key = tile_key(sources=sources, z=z, x=x, y=y)
     lifetime = IMMUTABLE if request.GET.get("v") == version else f"max-age={_short_max_age()}"
+    wanted = negotiate(request.headers.get("Accept-Encoding", ""))
     response: HttpResponse
-    if _etag_matches(request, etag):
+    if _etag_matches(request, f'"{key}"'):
         response = HttpResponseNotModified()
+        response["ETag"] = f'"{key}"' if wanted == IDENTITY else f'W/"{key}"'
+        patch_vary_headers(response, ["Accept-Encoding"])
     else:
-        themes = project_config().themes
-        sources = [TileSource.for_layer(layer, themes.get(layer.theme)) for layer in layers]
-        data = render_tile(sources=sources, z=z, x=x, y=y)
-        response = HttpResponse(data, content_type=MVT_CONTENT_TYPE) if data else HttpResponse(status=204)
-        if not data:
-            del response["Content-Type"]
-    response["ETag"] = etag
+        body, coding = cached_tile(sources=sources, z=z, x=x, y=y, coding=wanted)
+        response = _tile_body_response(body, coding=coding, key=key)
     response["Cache-Control"] = f"{_scope(layers)}, {lifetime}"
+    return response
+
+
+def _tile_body_response(body: bytes, *, coding: str, key: str) -> HttpResponse:
+    """200 with the tile in `coding` (GZipMiddleware leaves a Content-Encoding alone), or 204 when empty.
+
+    A compressed body carries the weak form of the ETag: the same tile, other bytes.
+    """
+    if not body:
+        response = HttpResponse(status=204)
+        del response["Content-Type"]
+        response["ETag"] = f'"{key}"'
+        return response
+    response = HttpResponse(body, content_type=MVT_CONTENT_TYPE)
+    if coding != IDENTITY:
+        response["Content-Encoding"] = coding
+    response["ETag"] = f'"{key}"' if coding == IDENTITY else f'W/"{key}"'
+    patch_vary_headers(response, ["Accept-Encoding"])
     return response
 
 
@@ -86,7 +113,7 @@ def layer_tile(request: HttpRequest, cid: str, z: int, x: int, y: int) -> HttpRe
     """One collection's tile (see the module docstring for statuses and caching)."""
     tile_check(z=z, x=x, y=y)
     layer = layer_get_visible(cid=cid, user=request.user)
-    return _tile_response(request, layers=[layer], version=str(layer.version), z=z, x=x, y=y)
+    return tile_response(request, layers=[layer], version=str(layer.version), z=z, x=x, y=y)
 
 
 @require_safe
@@ -94,7 +121,7 @@ def city_tile(request: HttpRequest, city: str, z: int, x: int, y: int) -> HttpRe
     """All layers of a city the caller may see, one MVT layer each (see the module docstring)."""
     tile_check(z=z, x=x, y=y)
     layers = list(layer_list_visible(user=request.user, city=city_get(slug=city)))
-    return _tile_response(request, layers=layers, version=layers_version(layers), z=z, x=x, y=y)
+    return tile_response(request, layers=layers, version=layers_version(layers), z=z, x=x, y=y)
 
 
 def _json_response(request: HttpRequest, doc: dict[str, Any], *, layers: Sequence[Layer]) -> HttpResponse:

@@ -17,6 +17,8 @@ from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from geoportal.config import project_config
+from geoportal.viewer.crs import projection_params
 from layers.errors import NotFound
 from layers.models import City
 from layers.selectors import city_get, city_list
@@ -63,6 +65,9 @@ def city_map(request: HttpRequest, city: str) -> HttpResponse:
             "bounds": found.extent.extent,
             "city": _city_summary(found, language),
             "language": language,
+            "crs": _local_crs(found),
+            "themes": _theme_schema(language),
+            "api": {"search": "/api/search", "export": "/api/export", "feature": "/api/feature/"},
         },
         "ui_strings": _ui_strings(),
     }
@@ -79,6 +84,31 @@ def _city_summary(city: City, language: str) -> dict[str, Any]:
         "population_text": _grouped(city.population, language),
         "is_sample": city.is_sample,
         "url": f"/{city.slug}/",
+    }
+
+
+def _local_crs(city: City) -> list[dict[str, Any]]:
+    """The city's projected CRSs with the numbers the cursor read-out needs (see viewer/crs.py)."""
+    systems = []
+    for crs in city.local_crs or []:
+        params = projection_params(int(crs["srid"]))
+        if params is not None:
+            systems.append({"name": crs["name"], "title": crs["title"], "srid": crs["srid"], "params": params})
+    return systems
+
+
+def _theme_schema(language: str) -> dict[str, Any]:
+    """Theme and attribute titles in the UI language, so the identify panel labels attributes as the schema does."""
+
+    def pick(titles: Any) -> str:
+        return str(titles.get(language) or titles.get("en") or "")
+
+    return {
+        slug: {
+            "title": pick(theme.title),
+            "attributes": {a.name: {"title": pick(a.title), "unit": a.unit or ""} for a in theme.attributes},
+        }
+        for slug, theme in project_config().themes.items()
     }
 
 
@@ -126,4 +156,22 @@ def _ui_strings() -> dict[str, str]:
         "click_hint": _("Click a feature on the map to see its attributes."),
         "zoom_in": _("Zoom in"),
         "zoom_out": _("Zoom out"),
+        "opacity_of": _("Opacity of %(layer)s"),
+        "other_theme": _("Other layers"),
+        "search_empty": _("Nothing found. Try another spelling or fewer words."),
+        "search_failed": _("The search is not available right now."),
+        "search_results": _("Search results"),
+        "features_count": _("%(count)s features"),
+        "measure_distance": _("Distance"),
+        "measure_area": _("Area"),
+        "measure_hint": _("Click points on the map; press Escape to clear."),
+        "metres": _("m"),
+        "kilometres": _("km"),
+        "square_metres": _("m²"),
+        "hectares": _("ha"),
+        "square_kilometres": _("km²"),
+        "link_copied": _("Link copied to the clipboard."),
+        "link_ready": _("Copy this link to share the current view."),
+        "export_none": _("Switch on a layer to download it."),
+        "export_failed": _("The download failed"),
     }

@@ -56,3 +56,9 @@ def two_buildings_geojson(tmp_path: Path) -> Path:
         tmp_path / "two_buildings.geojson",
         [(1, square(27.55, 53.90), {"name": "A", "Floors": "5"}), (2, square(27.56, 53.90), {"name": "B", "Floors": 9})],
     )
+
+
+@pytest.fixture(autouse=True)
+def uploads_in_tmp(settings: Any, tmp_path: Path) -> None:
+    """Uploads made by the API/admin tests go to the test's own directory, not the data directory."""
+    settings.GEOPORTAL_UPLOAD_DIR = tmp_path / "uploads"

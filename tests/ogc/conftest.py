@@ -51,3 +51,20 @@ def hidden_layers(make_layer: Callable[..., Layer]) -> list[Layer]:
         make_layer("minsk", "utilities", "utilities", feature, visibility="internal"),
         make_layer("brest", "roads", "roads", feature, visibility="restricted"),
     ]
+
+
+@pytest.fixture(scope="session")
+def unaccent_extension(django_db_setup, django_db_blocker) -> None:
+    """ACCENTI needs PostgreSQL's unaccent; the search work stream's migration (layers 0004) creates it in the project."""
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
+
+
+@pytest.fixture
+def names_with_accents(make_layer: Callable[..., Layer], unaccent_extension: None) -> Layer:
+    """Names whose match needs accent- and case-insensitivity: Ё/ё, é, and Belarusian і/ў."""
+    names = ["Ёлка", "Café Central", "Вуліца Ўсходняя", "plain"]
+    points = [(f"n{i}", f"POINT({27.5 + i * 0.01} 53.9)", {"name": name}) for i, name in enumerate(names)]
+    return make_layer("minsk", "buildings", "buildings", points)

@@ -34,7 +34,7 @@ ITEMS = "/ogc/collections/lida-buildings/items"
         ({"f": "xml"}, "f", "Allowed values: json, html"),
         ({"datetime": "yesterday"}, "datetime", "RFC 3339"),
         ({"colour": "red"}, "colour", "Unknown query parameter 'colour'"),
-        ({"bbox-crs": "EPSG:4326"}, "bbox-crs", "Unknown query parameter"),
+        ({"bbox": "1,2,3,4", "bbox-crs": "EPSG:4326"}, "bbox-crs", "not a CRS this collection is offered in"),
     ],
 )
 def test_bad_items_parameters(client, lida_buildings, query, parameter, says):

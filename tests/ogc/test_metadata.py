@@ -31,7 +31,9 @@ def test_landing_page_links(client, db):
 
 def test_conformance_lists_part1_classes(client, db):
     doc = client.get("/ogc/conformance").json()
-    assert set(doc["conformsTo"]) == {CONF + c for c in ("core", "geojson", "html", "oas30")}
+    assert set(doc["conformsTo"]) >= {CONF + c for c in ("core", "geojson", "html", "oas30")}
+    assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in doc["conformsTo"]
+    assert "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter" in doc["conformsTo"]
 
 
 def test_collection_document_and_extent(client, lida_buildings):
@@ -39,7 +41,9 @@ def test_collection_document_and_extent(client, lida_buildings):
     assert doc["id"] == "lida-buildings"
     assert doc["title"] == "Lida buildings"
     assert doc["itemType"] == "feature"
-    assert doc["crs"] == [CRS84] and doc["storageCrs"] == CRS84
+    assert doc["crs"][0] == CRS84 and doc["storageCrs"] == CRS84
+    # Lida's registered local CRSs (GK zone 5, UTM 35N) are offered, with the national set.
+    assert {f"http://www.opengis.net/def/crs/EPSG/0/{srid}" for srid in (4326, 3857, 28405, 32635)} <= set(doc["crs"])
     assert doc["extent"]["spatial"]["crs"] == CRS84
     assert doc["extent"]["spatial"]["bbox"] == [list(lida_buildings.extent.extent)]
     assert doc["extent"]["spatial"]["bbox"][0] == pytest.approx([25.1234567, 53.8765432, 25.36, 53.92])
@@ -64,7 +68,8 @@ def test_title_falls_back_to_english(client, make_layer):
 
 def test_collections_lists_public_layers_only(client, lida_buildings, points_2500, hidden_layers):
     doc = client.get("/ogc/collections").json()
-    assert sorted(c["id"] for c in doc["collections"]) == ["lida-buildings", "sample-addresses"]
+    # 'buildings' is the national collection of the theme (the sample city is not part of it).
+    assert sorted(c["id"] for c in doc["collections"]) == ["buildings", "lida-buildings", "sample-addresses"]
     assert ("self", "application/json") in rels(doc)
 
 
@@ -96,7 +101,8 @@ def test_hidden_layers_answer_like_missing_ones(client, hidden_layers, path):
 
 
 def test_staff_sees_internal_layer(client, hidden_layers, django_user_model):
-    staff = django_user_model.objects.create_user("staff", password="x", is_staff=True)
+    # is_staff alone grants nothing since the roles model (layers/access.py); a superuser sees everything.
+    staff = django_user_model.objects.create_superuser("staff", password="x")
     client.force_login(staff)
     assert client.get("/ogc/collections/minsk-utilities/items/s1").json()["properties"] == {"secret": "yes"}
     assert "minsk-utilities" in {c["id"] for c in client.get("/ogc/collections").json()["collections"]}
@@ -120,7 +126,7 @@ def test_openapi_is_valid_self_contained_and_lists_visible_collections(client, l
         "/collections/{collectionId}/items",
         "/collections/{collectionId}/items/{featureId}",
     } <= set(doc["paths"])
-    assert doc["components"]["parameters"]["collectionId"]["schema"]["enum"] == ["lida-buildings"]
+    assert doc["components"]["parameters"]["collectionId"]["schema"]["enum"] == ["lida-buildings", "buildings"]
     assert "minsk-utilities" not in text and "brest-roads" not in text
     validator = pytest.importorskip("openapi_spec_validator")
     validator.validate(doc)

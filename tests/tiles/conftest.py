@@ -81,3 +81,10 @@ def lida(make_layer) -> LidaLayers:
         "lida", "secret", "utilities", [("s1", point_wkt(Z, x, y, 0.6, 0.6), {"kind": "gas"})], visibility="restricted"
     )
     return LidaLayers(Z, x, y, buildings, roads, addresses, internal, secret)
+
+
+@pytest.fixture(autouse=True)
+def tile_cache_dir(settings, tmp_path):
+    """Each test gets its own empty server-side tile cache."""
+    settings.GEOPORTAL = {**settings.GEOPORTAL, "TILE_CACHE": True, "TILE_CACHE_DIR": str(tmp_path / "tiles")}
+    return tmp_path / "tiles"

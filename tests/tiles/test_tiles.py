@@ -84,9 +84,9 @@ def test_composite_tile_has_one_layer_per_public_layer_and_nothing_hidden(lida):
     assert response["Cache-Control"].startswith("public")
 
 
-def test_composite_tile_for_staff_includes_hidden_layers_privately(lida):
+def test_composite_tile_for_superuser_includes_hidden_layers_privately(lida):
     client = Client()
-    client.force_login(User.objects.create_user("staff", is_staff=True))
+    client.force_login(User.objects.create_superuser("admin"))
     response = client.get(f"/tiles/city/lida/{lida.z}/{lida.x}/{lida.y}.mvt")
     tile = decode(response.content)
     assert set(tile) == {"lida-buildings", "lida-roads", "lida-pipes", "lida-secret"}

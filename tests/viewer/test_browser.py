@@ -8,6 +8,7 @@ fetched from any host but the geoportal itself.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -93,7 +94,7 @@ def test_click_on_a_building_shows_its_attributes(live_server, browser_page, hel
     page, log = browser_page
     building = helsinki_centre.named_building
     lon, lat = building["point"]
-    page.goto(f"{live_server.url}/sample/#17/{lat}/{lon}")  # the hash (zoom/lat/lon) overrides the fit to the city
+    page.goto(f"{live_server.url}/sample/#map=17/{lat}/{lon}")  # the hash (zoom/lat/lon) overrides the fit to the city
     page.get_by_role("checkbox", name="Вуліцы").uncheck()  # a service passage runs under Porthania; hidden layers are not clicked
     wait_for_map(page)
     assert page.evaluate("() => Math.round(window.geoportalMap.getZoom())") == 17
@@ -104,10 +105,20 @@ def test_click_on_a_building_shows_its_attributes(live_server, browser_page, hel
     panel = page.locator("#feature-body")
     panel.locator("table").wait_for()
     save_screenshot(page, "city-feature-clicked")
-    rows = dict(zip(panel.locator("th").all_inner_texts(), panel.locator("td").all_inner_texts(), strict=True))
+    names = [row.get_attribute("data-attribute") for row in panel.locator("tr").all()]
+    rows = dict(zip(names, panel.locator("td").all_inner_texts(), strict=True))
+    labels = dict(zip(names, panel.locator("th").all_inner_texts(), strict=True))
     assert rows.get("name") == "Porthania", rows
     assert rows["building"] == "university"
     assert rows["addr_street"] == "Yliopistonkatu"
+    # Labelled from the theme schema in the UI language (Belarusian by default); unknown attributes keep their name.
+    assert labels["name"] == "Назва" and labels["building"] == "Тып будынка"
+    assert labels["addr_street"] == "addr_street"
+    feature_link = panel.get_by_role("link").first.get_attribute("href")
+    assert feature_link.startswith("/api/feature/")
+    followed = page.request.get(f"{live_server.url}{feature_link}", max_redirects=0)
+    assert followed.status == 302
+    assert followed.headers["location"] == f"/ogc/collections/sample-buildings/items/{building['fid'].replace('/', '%2F')}"
     assert panel.get_attribute("data-collection") == "sample-buildings"
     assert panel.get_by_role("link").last.get_attribute("href") == "/ogc/collections/sample-buildings/items"
     assert _selection_pixels(canvas_pixels(page)) > 200, "the selected building should be outlined"
@@ -126,7 +137,7 @@ def test_language_switch_changes_the_ui_and_is_remembered(live_server, browser_p
     assert page.locator("#layers-heading").inner_text() == "Слаі"
 
     page.locator("a[data-lang=en]").click()
-    page.wait_for_url(f"{live_server.url}/sample/")
+    page.wait_for_url(re.compile(rf"^{re.escape(live_server.url)}/sample/(#.*)?$"))
     assert page.locator("#layers-heading").inner_text() == "Layers"
     wait_for_map(page)
     assert "Buildings" in page.locator("#layer-list").inner_text()
@@ -136,7 +147,7 @@ def test_language_switch_changes_the_ui_and_is_remembered(live_server, browser_p
     assert page.locator("#layers-heading").inner_text() == "Layers"
 
     page.locator("a[data-lang=ru]").click()
-    page.wait_for_url(f"{live_server.url}/sample/")
+    page.wait_for_url(re.compile(rf"^{re.escape(live_server.url)}/sample/(#.*)?$"))
     assert page.locator("#layers-heading").inner_text() == "Слои"
     wait_for_map(page)
     assert "Здания" in page.locator("#layer-list").inner_text()

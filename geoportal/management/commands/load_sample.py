@@ -127,6 +127,7 @@ class Command(BaseCommand):
                     source_layer=sample.source_layer,
                     options=LayerOptions(title=sample.title, attribution=sample.attribution, license=sample.license),
                     transform=sample.transform,
+                    skip_other_geometries=True,  # OSM extracts mix kinds; the theme keeps its own
                 )
             except GeoportalError as exc:
                 raise CommandError(f"sample layer {sample.slug!r}: {exc.describe()}") from exc

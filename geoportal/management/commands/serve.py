@@ -10,6 +10,8 @@ no ps/pkill.
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +73,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=env.workers, help=f"worker processes (GEOPORTAL_WORKERS; default {env.workers})"
         )
+        parser.add_argument("--no-task-worker", action="store_true", help="do not start the background import worker")
 
     def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
         if not 1 <= port <= 65535:
@@ -85,10 +88,29 @@ class Command(BaseCommand):
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(
             f"Serving the geoportal at http://{shown}:{port}/ "
-            f"({workers} workers x {THREADS_PER_WORKER} threads; pid file {pidfile}; Ctrl+C to stop)"
+            f"({workers} worker{'s' if workers != 1 else ''} x {THREADS_PER_WORKER} threads; pid file {pidfile}; Ctrl+C to stop)"
         )
         self.stdout.flush()
-        _run_gunicorn(gunicorn_options(host=host, port=port, workers=workers, pidfile=pidfile))
+        task_worker = None if options.get("no_task_worker") else start_task_worker()
+        try:
+            _run_gunicorn(gunicorn_options(host=host, port=port, workers=workers, pidfile=pidfile))
+        finally:
+            if task_worker is not None:
+                stop_task_worker(task_worker)
+
+
+def start_task_worker() -> subprocess.Popen[bytes]:
+    """django-tasks-db's `db_worker` beside gunicorn: uploads (/api/imports, admin) are imported there, never in a request."""
+    command = [sys.executable, "-c", "import sys; from geoportal.cli import main; sys.exit(main(sys.argv[1:]))"]
+    return subprocess.Popen([*command, "db_worker", "--queue-name", "*", "--interval", "1", "--no-reload"])
+
+
+def stop_task_worker(worker: subprocess.Popen[bytes]) -> None:
+    worker.terminate()  # the worker finishes its current task's transaction or rolls it back
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
 
 
 def _run_gunicorn(options: dict[str, Any]) -> None:

@@ -1,11 +1,17 @@
-// A city's map: /styles/{city}.json, a layer list by collection, and feature attributes on click.
+// A city's map: /styles/{city}.json, the layer tree, identify, search, measure, coordinates, share, export.
+import { setupCoordinates } from "./coordinates.js";
 import { createMap, loadStyle, readJson, strings } from "./common.js";
+import { setupExport } from "./export.js";
 import { showFeature } from "./feature-panel.js";
-import { collectionsOf, renderLayerList } from "./layers.js";
+import { collectionsOf, renderLayerList, setCollectionVisible } from "./layers.js";
+import { setupMeasure } from "./measure.js";
+import { setupSearch } from "./search.js";
+import { MAP_HASH, setupShare, visibleFromUrl, writeVisibleToUrl } from "./share.js";
 
 const CLICK_TOLERANCE_PX = 4; // lines and points are thin: accept a click near them
 const SELECTION = "geoportal-selection";
 const EMPTY = { type: "FeatureCollection", features: [] };
+const $ = (id) => document.getElementById(id);
 
 /** An outline drawn over the selected feature (its rendered, tile-clipped geometry is enough for that). */
 function addSelectionLayer(map) {
@@ -20,24 +26,47 @@ function addSelectionLayer(map) {
   });
 }
 
-function select(map, feature) {
-  const data = feature ? { type: "Feature", geometry: feature.geometry, properties: {} } : EMPTY;
+function select(map, geometry) {
+  const data = geometry ? { type: "Feature", geometry, properties: {} } : EMPTY;
   map.getSource(SELECTION).setData(data);
+}
+
+function flyToHit(map, hit) {
+  const [minx, miny, maxx, maxy] = hit.bbox;
+  if (maxx - minx < 1e-6 && maxy - miny < 1e-6) map.flyTo({ center: hit.geometry.coordinates, zoom: 18 });
+  else map.fitBounds([[minx, miny], [maxx, maxy]], { padding: 60, maxZoom: 18 });
+  select(map, hit.geometry);
+  window.geoportalLastPick = hit;
 }
 
 const config = readJson("map-config");
 const language = document.documentElement.lang;
+const themes = config.themes || {};
 const style = await loadStyle(config.style);
-const map = createMap({ container: "map", style, bounds: config.bounds });
+const map = createMap({ container: "map", style, bounds: config.bounds, hash: MAP_HASH });
+
+map.once("idle", () => {
+  // First complete render (style, tiles, drawing), from navigation start: the browser test reports it.
+  window.geoportalFirstRenderMs = performance.now();
+});
 
 map.on("load", () => {
   const collections = collectionsOf(map.getStyle().layers, language);
-  renderLayerList(map, document.getElementById("layer-list"), collections, strings.no_layers);
+  const fromUrl = visibleFromUrl();
+  if (fromUrl) for (const collection of collections) setCollectionVisible(map, collection, fromUrl.has(collection.cid));
+  let refreshExport = () => {};
+  renderLayerList(map, $("layer-list"), collections, {
+    emptyText: strings.no_layers,
+    themes,
+    onChange: () => {
+      writeVisibleToUrl(collections);
+      refreshExport();
+    },
+  });
 
   const collectionOfLayer = new Map();
   for (const collection of collections) for (const id of collection.layerIds) collectionOfLayer.set(id, collection);
   const queryable = [...collectionOfLayer.keys()];
-
   const featuresAt = (point) => {
     if (queryable.length === 0) return [];
     const box = [
@@ -47,13 +76,38 @@ map.on("load", () => {
     return map.queryRenderedFeatures(box, { layers: queryable });
   };
   addSelectionLayer(map);
+  const measure = setupMeasure(map, {
+    distanceButton: $("measure-distance"),
+    areaButton: $("measure-area"),
+    output: $("measure-result"),
+    language,
+  });
   map.on("click", (event) => {
+    if (measure.active()) return;
     const [feature] = featuresAt(event.point);
     if (!feature) return;
-    showFeature(collectionOfLayer.get(feature.layer.id), feature, () => select(map, null));
-    select(map, feature);
+    showFeature(collectionOfLayer.get(feature.layer.id), feature, () => select(map, null), themes);
+    select(map, feature.geometry);
   });
   map.on("mousemove", (event) => {
-    map.getCanvas().style.cursor = featuresAt(event.point).length ? "pointer" : "";
+    if (!measure.active()) map.getCanvas().style.cursor = featuresAt(event.point).length ? "pointer" : "";
   });
+  setupCoordinates(map, $("cursor-coordinates"), config.crs || [], language);
+  setupSearch({
+    form: $("search-form"),
+    input: $("search-input"),
+    results: $("search-results"),
+    status: $("search-status"),
+    city: config.city.slug,
+    language,
+    onPick: (hit) => flyToHit(map, hit),
+  });
+  setupShare({ button: $("share-button"), field: $("share-url"), status: $("share-status"), strings });
+  refreshExport = setupExport(map, collections, {
+    layerSelect: $("export-layer"),
+    formatSelect: $("export-format"),
+    link: $("export-link"),
+    status: $("export-status"),
+  });
+  window.geoportalReady = true;
 });

@@ -11,6 +11,13 @@ export function readJson(id) {
 
 export const strings = readJson("viewer-strings") || {};
 
+// Switching the language keeps the view: the language links carry the current hash along.
+for (const anchor of document.querySelectorAll(".languages a")) {
+  anchor.addEventListener("click", () => {
+    anchor.href = `?lang=${anchor.dataset.lang}${window.location.hash}`;
+  });
+}
+
 /** A style that needs nothing from any server: used when /styles/… cannot be loaded. */
 const FALLBACK_STYLE = {
   version: 8,
@@ -43,7 +50,7 @@ export async function loadStyle(url) {
  * The map, fitted to `bounds` [minLon, minLat, maxLon, maxLat] unless the URL hash
  * (#zoom/lat/lon, kept up to date by MapLibre) says where to look.
  */
-export function createMap({ container, style, bounds }) {
+export function createMap({ container, style, bounds, hash = true }) {
   let map;
   try {
     map = new maplibregl.Map({
@@ -51,7 +58,7 @@ export function createMap({ container, style, bounds }) {
       style,
       bounds,
       fitBoundsOptions: { padding: 24 },
-      hash: true,
+      hash,
       attributionControl: false,
       // Relative URLs in a style (e.g. "/tiles/…") are resolved against this page, never another host.
       transformRequest: (url) => ({ url: new URL(url, window.location.href).href }),

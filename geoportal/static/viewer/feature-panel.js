@@ -13,27 +13,32 @@ function formatValue(value) {
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
-function propertiesTable(properties) {
+/** Rows labelled with the theme's attribute titles in the UI language (the raw name stays in a tooltip). */
+function propertiesTable(properties, schema) {
   const table = document.createElement("table");
   table.className = "properties";
+  const attributes = (schema && schema.attributes) || {};
   for (const [name, value] of Object.entries(properties)) {
+    const known = attributes[name];
     const row = table.insertRow();
+    row.dataset.attribute = name;
     const key = document.createElement("th");
     key.scope = "row";
-    key.textContent = name;
+    key.textContent = known && known.title ? known.title : name;
+    if (known && known.title) key.title = name;
     const cell = row.insertCell();
-    cell.textContent = formatValue(value);
+    cell.textContent = formatValue(value) + (known && known.unit && known.unit.length <= 4 && value !== null && value !== "" ? ` ${known.unit}` : "");
     row.prepend(key);
   }
   return table;
 }
 
 /**
- * Show `feature` (from queryRenderedFeatures) of collection `collection` ({cid, title}).
- * Tiles carry the database id as the MVT feature id; the OGC item id is the source `fid`,
- * so the item link is offered only when the tile carries `fid` as an attribute.
+ * Show `feature` (from queryRenderedFeatures) of collection `collection` ({cid, title, theme}).
+ * Tiles carry the database id as the MVT feature id; /api/feature/{id} redirects to the
+ * OGC item (whose id is the source `fid`) after the same access check.
  */
-export function showFeature(collection, feature, onClose) {
+export function showFeature(collection, feature, onClose, themes = {}) {
   const body = document.getElementById("feature-body");
   document.getElementById("feature-hint").hidden = true;
   const heading = document.createElement("h3");
@@ -50,11 +55,13 @@ export function showFeature(collection, feature, onClose) {
   });
   heading.append(close);
   const properties = feature.properties || {};
-  const content = Object.keys(properties).length ? propertiesTable(properties) : Object.assign(document.createElement("p"), { textContent: strings.no_properties });
+  const content = Object.keys(properties).length ? propertiesTable(properties, themes[collection.theme]) : Object.assign(document.createElement("p"), { textContent: strings.no_properties });
   const links = document.createElement("p");
   links.className = "links";
   const items = `/ogc/collections/${encodeURIComponent(collection.cid)}/items`;
-  if (properties.fid !== undefined && properties.fid !== null) {
+  if (feature.id !== undefined && feature.id !== null) {
+    links.append(link(`/api/feature/${encodeURIComponent(feature.id)}`, strings.open_feature), document.createElement("br"));
+  } else if (properties.fid !== undefined && properties.fid !== null) {
     links.append(link(`${items}/${encodeURIComponent(properties.fid)}`, strings.open_feature), document.createElement("br"));
   }
   links.append(link(items, strings.open_collection));

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Ingest throughput: N synthetic building polygons from a GeoPackage into PostGIS, end to end
+# (read, reproject, validate, map, write), against `ogr2ogr -f PostgreSQL --config PG_USE_COPY YES`
+# on the same file, same machine, same database cluster, same run. Prints features/s and peak RSS.
+#
+#   bench/ingest.sh                 # N=1000000 (the issue's figure; several minutes)
+#   N=20000 bench/ingest.sh         # smoke test
+#
+# The GeoPackage is written in UTM 35N (EPSG:32635) so that both tools reproject to EPSG:4326.
+# Everything happens in a scratch database of the embedded cluster (BENCH_DB, dropped with KEEP=0).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+SHARED="${SHARED_BENCH:-$ROOT/../shared/bench}"
+N="${N:-1000000}"
+DB="${BENCH_DB:-bench_ingest}"
+WORK="${BENCH_WORK:-/var/tmp/geoportal-bench-ingest}"
+GP="$ROOT/.venv/bin/geoportal"
+PY="$ROOT/.venv/bin/python"
+SOCKET="${GEOPORTAL_DB_SOCKET:-/var/lib/geoportal/run}"
+PORT="${GEOPORTAL_DB_PORT:-55439}"
+DSN="host=$SOCKET port=$PORT user=postgres dbname=$DB"
+export GEOPORTAL_DB_NAME="$DB"
+
+[ -x "$GP" ] || { echo "run 'make demo' (or 'make test') first: $GP is missing" >&2; exit 2; }
+mkdir -p "$WORK"
+"$GP" migrate -v0                    # creates the scratch database in the embedded cluster
+"$GP" shell -c "from geoportal.config import project_config; from layers.services import cities_sync; cities_sync(config=project_config())"
+
+GPKG="$WORK/buildings_${N}_utm35.gpkg"
+if [ ! -f "$GPKG" ]; then
+  "$PY" "$SHARED/gen_synthetic.py" --buildings "$N" --prefix "ing${N}_" --dsn "$DSN" >/dev/null
+  rm -f "$GPKG.part"
+  ogr2ogr -f GPKG "$GPKG.part" "PG:$DSN" -sql "SELECT * FROM ing${N}_buildings ORDER BY id" \
+    -nln buildings -t_srs EPSG:32635 -nlt MULTIPOLYGON
+  mv "$GPKG.part" "$GPKG"
+  psql "$DSN" -qc "DROP TABLE IF EXISTS ing${N}_buildings, ing${N}_roads, ing${N}_utilities, ing${N}_buildings_10k CASCADE" 2>/dev/null || true
+fi
+ls -l "$GPKG"
+
+measure() {  # label, command… → prints "label seconds peak_rss_kb"
+  local label="$1"; shift
+  /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" > "$WORK/$label.log" 2>&1 || { cat "$WORK/$label.log" >&2; exit 1; }
+  read -r secs rss < "$WORK/time.txt"
+  echo "$label $secs $rss"
+}
+
+OGR=$(measure ogr2ogr ogr2ogr -f PostgreSQL --config PG_USE_COPY YES "PG:$DSN" "$GPKG" -nln ogr_buildings -overwrite -t_srs EPSG:4326 -nlt MULTIPOLYGON)
+OURS=$(measure geoportal "$GP" ingest "$GPKG" --city minsk --theme buildings --layer bench_ingest --force --no-progress)
+tail -n 3 "$WORK/geoportal.log"
+
+"$PY" - "$N" "$OGR" "$OURS" <<'PYEOF'
+import sys
+n = int(sys.argv[1])
+rows = {}
+for line in sys.argv[2:]:
+    label, secs, rss = line.split()
+    rows[label] = (float(secs), int(rss))
+print(f"\n{'tool':<10} {'seconds':>8} {'features/s':>11} {'peak RSS MiB':>13}")
+for label, (secs, rss) in rows.items():
+    print(f"{label:<10} {secs:8.1f} {n / secs:11.0f} {rss / 1024:13.0f}")
+ratio = rows["ogr2ogr"][0] / rows["geoportal"][0]
+print(f"\ngeoportal throughput = {ratio:.0%} of ogr2ogr (target >= 80%); peak RSS {rows['geoportal'][1] / 1024:.0f} MiB (target < 1024)")
+PYEOF
+if [ "${KEEP:-1}" = "0" ]; then psql "host=$SOCKET port=$PORT user=postgres dbname=postgres" -qc "DROP DATABASE $DB"; fi

@@ -1,0 +1,1 @@
+"""Service API: /api/imports (background imports)."""

@@ -1,0 +1,128 @@
+"""Who is asking: API tokens (`Authorization: Bearer …`) and the sign-in lockout.
+
+`BearerTokenMiddleware` (after Django's AuthenticationMiddleware) turns a valid
+token into its service account: `request.user` is that account with the token
+attached as `user.api_token` (so `layers.access.visible_layers(user=request.user)`
+applies the token's scope without any change at the call sites), and
+`request.auth_token` is the token. A token that is unknown, revoked or
+expired answers 401 with an OGC exception and `WWW-Authenticate: Bearer` —
+never a silent fall-back to anonymous. Token requests carry no cookie
+credentials, so CSRF checks do not apply to them.
+
+`LockoutModelBackend` (the AUTHENTICATION_BACKENDS entry) refuses any sign-in for
+a user name from an address after too many recent failures, whether or not
+the password is right, until the lock expires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+
+from layers.models_access import ApiToken, LoginFailure
+from layers.services_access import token_hash
+
+LOGIN_MAX_FAILURES = 5
+LOGIN_LOCK_MINUTES = 15
+
+
+def _challenge(status: int, code: str, description: str, error: str) -> HttpResponse:
+    response = JsonResponse({"code": code, "description": description}, status=status)
+    response["WWW-Authenticate"] = f'Bearer realm="geoportal", error="{error}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _count_use(token: ApiToken) -> int:
+    """Record the use (last_used_at) and count it in the current minute; one UPDATE, safe across workers."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE layers_apitoken SET
+                last_used_at = now(),
+                window_count = CASE WHEN window_start = date_trunc('minute', now()) THEN window_count + 1 ELSE 1 END,
+                window_start = date_trunc('minute', now())
+            WHERE id = %s
+            RETURNING window_count
+            """,
+            [token.pk],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+class BearerTokenMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        header = request.headers.get("Authorization", "")
+        if not header:
+            return self.get_response(request)
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            return _challenge(401, "InvalidToken", "The Authorization header must be 'Bearer <token>'.", "invalid_request")
+        token = ApiToken.objects.select_related("user").filter(token_hash=token_hash(secret.strip())).first()
+        if token is None or not token.is_active or not token.user.is_active:
+            return _challenge(
+                401,
+                "InvalidToken",
+                "The API token is unknown, revoked or expired. Ask the city's administrator for a new token.",
+                "invalid_token",
+            )
+        uses = _count_use(token)
+        limit = token.rate_limit_per_minute
+        if limit is not None and uses > limit:
+            response = _challenge(
+                429, "TooManyRequests", f"This API token may make {limit} requests per minute; wait and retry.", "rate_limited"
+            )
+            response["Retry-After"] = str(60 - timezone.now().second)
+            return response
+        user = token.user
+        user.api_token = token  # type: ignore[attr-defined]
+        request.user = user
+        request.auth_token = token  # type: ignore[attr-defined]
+        request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+def client_ip(request: HttpRequest | None) -> str:
+    return str(request.META.get("REMOTE_ADDR", "")) if request is not None else ""
+
+
+def _recent_failures(username: str, ip: str) -> int:
+    since = timezone.now() - timedelta(minutes=LOGIN_LOCK_MINUTES)
+    return LoginFailure.objects.filter(username=username, ip=ip, at__gte=since).count()
+
+
+class LockoutModelBackend(ModelBackend):
+    """Django's user/password check, refused outright (PermissionDenied) while a user name is locked for an address."""
+
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> Any:
+        if username and _recent_failures(username, client_ip(request)) >= LOGIN_MAX_FAILURES:
+            raise PermissionDenied(f"Too many failed sign-ins; try again in {LOGIN_LOCK_MINUTES} minutes.")
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def _record_failure(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+    username = str(credentials.get("username") or "")
+    if username:
+        LoginFailure.objects.create(username=username[:150], ip=client_ip(request))
+
+
+def _forget_failures(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    LoginFailure.objects.filter(username=user.get_username(), ip=client_ip(request)).delete()
+
+
+user_login_failed.connect(_record_failure, dispatch_uid="geoportal.auth.record_failure")
+user_logged_in.connect(_forget_failures, dispatch_uid="geoportal.auth.forget_failures")
