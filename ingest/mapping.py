@@ -24,22 +24,37 @@ def rows_from_columns(
     columns: dict[str, np.ndarray], ogr_types: Sequence[str], *, first_feature: int, warnings: WarningLog
 ) -> list[dict[str, Any]]:
     """One JSON-safe dict per row: NaN → null, integer fields stay integers, bytes are dropped."""
-    names = list(columns)
-    lists = [
-        _json_column(name, columns[name], kind, first_feature, warnings) for name, kind in zip(names, ogr_types, strict=True)
-    ]
+    lists = json_columns(columns, ogr_types, first_feature=first_feature, warnings=warnings)
     length = len(next(iter(columns.values()))) if columns else 0
+    return rows_from_lists(lists, length)
+
+
+def json_columns(
+    columns: dict[str, np.ndarray], ogr_types: Sequence[str], *, first_feature: int, warnings: WarningLog
+) -> dict[str, list[Any]]:
+    """Each column as a list of JSON-safe values (see rows_from_columns)."""
+    return {
+        name: _json_column(name, columns[name], kind, first_feature, warnings)
+        for name, kind in zip(list(columns), ogr_types, strict=True)
+    }
+
+
+def rows_from_lists(lists: dict[str, list[Any]], length: int) -> list[dict[str, Any]]:
+    names = list(lists)
     if not names:
         return [{} for _ in range(length)]
-    return [dict(zip(names, values, strict=True)) for values in zip(*lists, strict=True)]
+    return [dict(zip(names, values, strict=True)) for values in zip(*lists.values(), strict=True)]
 
 
 def _json_column(name: str, column: np.ndarray, ogr_type: str, first: int, warnings: WarningLog) -> list[Any]:
-    values = column.tolist()
     if column.dtype.kind == "f":
-        integer = ogr_type in INTEGER_OGR_TYPES  # GDAL hands integer columns with nulls over as floats
-        return [None if (v is None or math.isnan(v) or math.isinf(v)) else (int(v) if integer else v) for v in values]
+        return _float_column(column, integer=ogr_type in INTEGER_OGR_TYPES)
+    values = column.tolist()
     if column.dtype.kind != "O":
+        return values
+    # Whole-column fast path (C loops only): plain text without NUL needs no per-value look.
+    kinds = set(map(type, values))
+    if kinds <= {str, type(None)} and "\x00" not in "".join(filter(None, values)):
         return values
     out: list[Any] = []
     for index, value in enumerate(values):
@@ -52,6 +67,18 @@ def _json_column(name: str, column: np.ndarray, ogr_type: str, first: int, warni
             value = None
         out.append(value)
     return out
+
+
+def _float_column(column: np.ndarray, *, integer: bool) -> list[Any]:
+    """NaN/inf → None; GDAL hands integer columns with nulls over as floats: those become ints again."""
+    finite = np.isfinite(column)
+    if finite.all():
+        exact = integer and (len(column) == 0 or float(np.abs(column).max()) < 2**53)  # int64 cast is exact here
+        return column.astype(np.int64).tolist() if exact else [int(v) for v in column.tolist()] if integer else column.tolist()
+    values = column.tolist()
+    if integer:
+        return [int(v) if ok else None for v, ok in zip(values, finite.tolist(), strict=True)]
+    return [v if ok else None for v, ok in zip(values, finite.tolist(), strict=True)]
 
 
 class CoercionError(ValueError):
@@ -128,6 +155,10 @@ COERCE: dict[str, Callable[[Any], Any]] = {
 }
 
 
+# Values of these exact types are returned unchanged by COERCE[attribute type].
+ALREADY: dict[str, type] = {"string": str, "integer": int, "number": float, "boolean": bool}
+
+
 class PropertyMapper:
     """Maps source fields onto a theme: case-insensitive match on the attribute name or a synonym.
 
@@ -144,7 +175,7 @@ class PropertyMapper:
                 self._lookup.setdefault(synonym.lower(), attribute)
         self._plans: dict[tuple[str, ...], list[tuple[AttributeConfig, list[str]]]] = {}
 
-    def _plan(self, keys: tuple[str, ...]) -> list[tuple[AttributeConfig, list[str]]]:
+    def plan(self, keys: tuple[str, ...]) -> list[tuple[AttributeConfig, list[str]]]:
         """Per set of source keys (the same for every row of a file): each attribute's candidate keys, best first."""
         plan = self._plans.get(keys)
         if plan is None:
@@ -159,12 +190,15 @@ class PropertyMapper:
     def map(self, props: dict[str, Any], feature: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         used: set[str] = set()
-        for attribute, candidates in self._plan(tuple(props)):
+        for attribute, candidates in self.plan(tuple(props)):
             for key in candidates:
                 value = props[key]
                 if value is not None:
                     used.add(key)
-                    self._put(out, attribute, key, value, feature)
+                    if type(value) is ALREADY.get(attribute.type) and attribute.enum is None:
+                        out[attribute.name] = value  # what COERCE would return: skip the call
+                    else:
+                        self._put(out, attribute, key, value, feature)
                     break
             else:
                 if attribute.required:
@@ -209,6 +243,17 @@ def json_type(value: Any) -> str:
         return "object"
     if isinstance(value, list):
         return "array"
+    return "string"
+
+
+def json_type_of(kind: type) -> str:
+    """json_type of any value of type `kind`."""
+    exact = _JSON_TYPES.get(kind)
+    if exact is not None:
+        return exact
+    for base, name in _JSON_TYPES.items():  # bool before int: a bool subclass is a boolean
+        if issubclass(kind, base):
+            return name
     return "string"
 
 

@@ -25,6 +25,7 @@ from pyproj import CRS
 
 from config.loader import Config, ThemeConfig
 from ingest import safety
+from ingest.columnar import encode_rows, map_columns
 from ingest.crs import (
     BELARUS_BBOX,
     Bounds,
@@ -37,7 +38,7 @@ from ingest.crs import (
 )
 from ingest.encoding import parse_encoding_option
 from ingest.geometry import GeometryRules, prepare
-from ingest.mapping import PropertyMapper, RowTransform, json_type, merge_field_type, rows_from_columns
+from ingest.mapping import PropertyMapper, RowTransform, json_columns, json_type_of, merge_field_type, rows_from_lists
 from ingest.readers import DEFAULT_BATCH, Source, iter_batches, open_source, sha256_of, source_files, typical_bounds
 from ingest.report import Counts, WarningLog
 from ingest.selectors import last_succeeded_import
@@ -429,11 +430,11 @@ def _stage(plan: _Plan, source: Source, source_crs: CRS, *, layer_id: int | None
     table = quote_ident(f"ingest_staging_{plan.run.pk}")
     if layer_id is None:
         target = f"{table} (n, fid, geom, properties)"
-        line = "{n}\t{fid}\t{geom}\t{props}\n"
+        line = _CopyLine(head=None, tail="\n")  # head: the feature number
     else:
         target = "layers_feature (layer_id, fid, geom, properties, created_at, updated_at)"
         now = timezone.now().isoformat()
-        line = f"{layer_id}\t{{fid}}\t{{geom}}\t{{props}}\t{now}\t{now}\n"
+        line = _CopyLine(head=str(layer_id), tail=f"\t{now}\t{now}\n")
     counts = Counts()
     fields: dict[str, str] = {}
     mapper = PropertyMapper(plan.theme, plan.warnings)
@@ -467,7 +468,7 @@ def _batch_rows(
     mapper: PropertyMapper,
     counts: Counts,
     fields: dict[str, str],
-    line: str,
+    line: _CopyLine,
 ) -> Iterator[str]:
     """COPY text lines (n, fid, EWKB hex, JSON) of the batch's usable rows."""
     first = batch.start + 1
@@ -475,26 +476,74 @@ def _batch_rows(
     geometries = prepare(
         batch.wkb, first_feature=first, reproject=reproject, target=plan.theme.geometry_type, warnings=warnings, rules=plan.rules
     )
-    props_rows = rows_from_columns(batch.columns, source.ogr_types, first_feature=first, warnings=warnings)
-    counts.read += len(props_rows)
+    lists = json_columns(batch.columns, source.ogr_types, first_feature=first, warnings=warnings)
+    length = len(batch.wkb)
+    counts.read += length
     counts.repaired += geometries.repaired
     counts.skipped += geometries.skipped
+    if transform is None and plan.key is None and source.id_field is None:
+        mapped = map_columns(mapper, lists)
+        if mapped is not None:
+            yield from _columnar_rows(batch, geometries.ewkb_hex, mapped, plan, counts, fields, line)
+            return
+    props_rows = rows_from_lists(lists, length)
+    seen: set[tuple[str, type]] = set()
+    row_fids = batch.fids.tolist()
     for index, (ewkb, props) in enumerate(zip(geometries.ewkb_hex, props_rows, strict=True)):
         if ewkb is None:
             continue
         number = first + index
-        fid = _fid_of(plan, source, props, str(batch.fids[index]), number)
+        fid = _fid_of(plan, source, props, str(row_fids[index]), number)
         if transform is not None:
             props = _apply(transform, props, number, source)
         props = mapper.map(props, number)
-        for key, value in props.items():
-            if value is not None:
-                kind, old = json_type(value), fields.get(key)
-                if kind != old:
-                    fields[key] = merge_field_type(old, kind)
+        seen.update(zip(props, map(type, props.values()), strict=True))  # field types judged once per batch
         counts.written += 1
-        document = json.dumps(props, ensure_ascii=False, allow_nan=False, default=str)
-        yield line.format(n=number, fid=_copy_text(fid), geom=ewkb, props=document.replace("\\", "\\\\"))
+        document = _JSON.encode(props)
+        head = number if line.head is None else line.head
+        yield f"{head}\t{_copy_text(fid)}\t{ewkb}\t{document.replace(BACKSLASH, DOUBLE_BACKSLASH)}{line.tail}"
+    for key, kind in seen:
+        if kind is not type(None):
+            fields[key] = merge_field_type(fields.get(key), json_type_of(kind))
+
+
+def _columnar_rows(
+    batch: Any,
+    ewkb_hex: list[str | None],
+    mapped: dict[str, list[Any]],
+    plan: _Plan,
+    counts: Counts,
+    fields: dict[str, str],
+    line: _CopyLine,
+) -> Iterator[str]:
+    """The same COPY lines as the per-row loop of _batch_rows, for a batch map_columns could map whole."""
+    documents, kinds_of = encode_rows(mapped, len(ewkb_hex), _JSON)
+    prefix = f"{plan.run.pk}." if plan.mode == "append" else ""
+    first = batch.start + 1
+    for index, (ewkb, document, row_fid) in enumerate(zip(ewkb_hex, documents, batch.fids.tolist(), strict=True)):
+        if ewkb is None:
+            continue
+        counts.written += 1
+        head = first + index if line.head is None else line.head
+        yield f"{head}\t{_copy_text(prefix + str(row_fid))}\t{ewkb}\t{document.replace(BACKSLASH, DOUBLE_BACKSLASH)}{line.tail}"
+    written = [ewkb is not None for ewkb in ewkb_hex]
+    for key, values in mapped.items():  # types of the written rows only, as the per-row path sees them
+        kinds = kinds_of[key] if all(written) else {type(v) for v, ok in zip(values, written, strict=True) if ok}
+        for kind in kinds - {type(None)}:
+            fields[key] = merge_field_type(fields.get(key), json_type_of(kind))
+
+
+@dataclass(frozen=True)
+class _CopyLine:
+    """A COPY text line is `head \t fid \t EWKB hex \t JSON tail`; head None = the feature number."""
+
+    head: str | None
+    tail: str
+
+
+BACKSLASH, DOUBLE_BACKSLASH = "\\", "\\\\"
+# One encoder for the whole import: json.dumps with options builds a new one per call.
+_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=str)
 
 
 def _copy_text(value: str) -> str:

@@ -27,7 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connections, router
 from django.db.models import Q, QuerySet
+from django.db.models.query import get_related_populators
+from django.db.models.sql.compiler import SQLCompiler
 
 from layers.models import Layer, Visibility
 from layers.models_access import ApiToken, CityRole, LayerGrant, Role
@@ -129,6 +132,72 @@ def visible_layers(*, user: Any = None) -> QuerySet[Layer]:
     if principal.token is not None:
         reads = Q(visibility=Visibility.PUBLIC) | (reads & _token_scope(principal.token))
     return layers.filter(reads)
+
+
+def _by_key(layers: QuerySet[Layer], *, city_slug: str | None, slug: str) -> QuerySet[Layer]:
+    # (city, slug) is unique: no ORDER BY, which would cost a join to compile and run.
+    where = Q(city__isnull=True) if city_slug is None else Q(city__slug=city_slug)
+    return layers.filter(where, slug=slug).order_by()[:1]
+
+
+def visible_layer(*, user: Any = None, city_slug: str | None, slug: str) -> Layer | None:
+    """The layer `slug` of city `city_slug` (None = national) if `user` may read it, else None."""
+    if principal_of(user).user_id is None:
+        return _public_layer(city_slug=city_slug, slug=slug)
+    return next(iter(_by_key(visible_layers(user=user), city_slug=city_slug, slug=slug)), None)
+
+
+# Anonymous lookups — most API traffic — run a compiled-once copy of the very same query:
+# `_by_key(visible_layers(user=None), …)` is compiled with placeholder values, and each call
+# substitutes its own. Only SQL text is kept (per connection, hence per thread), never a
+# result: visibility and version are read fresh on every request.
+_CITY, _SLUG = "\x1fgeoportal-city\x1f", "\x1fgeoportal-slug\x1f"
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    compiler: SQLCompiler
+    db: str
+    sql: str
+    params: tuple[Any, ...]
+
+
+def _compiled_public_lookup(*, national: bool) -> _Compiled | None:
+    """The compiled lookup, or None when its placeholders are not plain parameters (then use the ORM)."""
+    db = router.db_for_read(Layer)
+    cache: dict[bool, _Compiled | None] = connections[db].__dict__.setdefault("_geoportal_public_layer_sql", {})
+    if national not in cache:
+        queryset = _by_key(visible_layers(user=None).using(db), city_slug=None if national else _CITY, slug=_SLUG)
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        placeholders = sorted(param for param in params if param in (_CITY, _SLUG))
+        expected = [_SLUG] if national else sorted([_CITY, _SLUG])
+        cache[national] = _Compiled(compiler, queryset.db, sql, tuple(params)) if placeholders == expected else None
+    return cache[national]
+
+
+def _public_layer(*, city_slug: str | None, slug: str) -> Layer | None:
+    compiled = _compiled_public_lookup(national=city_slug is None)
+    if compiled is None:
+        return next(iter(_by_key(visible_layers(user=None), city_slug=city_slug, slug=slug)), None)
+    values = {_CITY: city_slug, _SLUG: slug}
+    params = [values.get(param, param) if isinstance(param, str) else param for param in compiled.params]
+    compiler, db = compiled.compiler, compiled.db
+    with connections[db].cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        rows = cursor.fetchmany(1)
+    klass_info, select = compiler.klass_info, compiler.select
+    assert klass_info is not None
+    fields = klass_info["select_fields"]
+    start, end = fields[0], fields[-1] + 1
+    names = [column[0].target.attname for column in select[start:end]]
+    for row in compiler.results_iter([rows]):
+        layer = Layer.from_db(db, names, row[start:end])
+        # Django 5.2 (pinned) takes three arguments; django-stubs describe a later release.
+        for populator in get_related_populators(klass_info, select, db):  # type: ignore[call-arg]
+            populator.populate(row, layer)
+        return layer
+    return None
 
 
 def writable_layers(*, user: Any = None) -> QuerySet[Layer]:

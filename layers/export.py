@@ -23,6 +23,7 @@ from django.db import connection
 from pyogrio.raw import write as ogr_write
 
 from layers.errors import InvalidParameter
+from layers.features import BBox
 from layers.models import Layer
 
 FORMATS = ("geojson", "gpkg", "csv")
@@ -31,19 +32,6 @@ _MEDIA_TYPES = {
     "gpkg": "application/geopackage+sqlite3",
     "csv": "text/csv; charset=utf-8",
 }
-
-
-@dataclass(frozen=True)
-class BBox:
-    """A lon/lat box in CRS84, validated by the caller (min <= max, finite)."""
-
-    minx: float
-    miny: float
-    maxx: float
-    maxy: float
-
-    def params(self) -> list[float]:
-        return [self.minx, self.miny, self.maxx, self.maxy]
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F, Func, JSONField
 
 from layers.errors import InvalidParameter
 from layers.models import City, Feature, Layer
@@ -36,6 +37,10 @@ WORD_SIMILARITY_THRESHOLD = 0.5
 MIN_KEY_LENGTH = 2
 MAX_QUERY_LENGTH = 200
 _BATCH = 5000
+# Every property search_labels looks at.
+_LABEL_KEYS = tuple(
+    dict.fromkeys(NAME_PROPERTIES + ADDRESS_TEXT_PROPERTIES + tuple(street for street, _number in ADDRESS_PROPERTIES))
+)
 
 
 def search_labels(properties: Mapping[str, Any]) -> list[str]:
@@ -70,7 +75,11 @@ def search_index_layer(*, layer: Layer) -> int:
     """
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM layers_searchentry WHERE layer_id = %s", [layer.id])
-        rows = Feature.objects.filter(layer=layer).order_by("id").values_list("id", "properties").iterator(chunk_size=_BATCH)
+        # Only features with a name or address property can have a label: the rest (most buildings) are not read.
+        labelled = Feature.objects.annotate(
+            present=Func(F("properties"), function="jsonb_strip_nulls", output_field=JSONField())
+        ).filter(layer=layer, present__has_any_keys=list(_LABEL_KEYS))
+        rows = labelled.order_by("id").values_list("id", "properties").iterator(chunk_size=_BATCH)
         written = 0
         batch: list[tuple[int, str, str]] = []
         for entry in _entries(rows):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from layers.access import visible_layers
+from layers.access import visible_layer, visible_layers
 from layers.collections import split_collection_id
 from layers.errors import NotFound
 from layers.models import City, Layer
@@ -32,8 +32,7 @@ def layer_list_visible(*, user: Any = None, city: City | None = None) -> QuerySe
 def layer_get_visible(*, cid: str, user: Any = None) -> Layer:
     """The layer of collection `cid` if `user` may see it; NotFound otherwise (never says which)."""
     city_slug, slug = split_collection_id(cid)
-    where = Q(city__slug=city_slug) if city_slug else Q(city__isnull=True)
-    layer = visible_layers(user=user).filter(where, slug=slug).first()
+    layer = visible_layer(user=user, city_slug=city_slug or None, slug=slug)
     if layer is None:
         raise NotFound(f"Collection {cid!r} does not exist.", hint="See /ogc/collections for the available collections.")
     return layer

@@ -64,14 +64,19 @@ def negotiate(accept_encoding: str) -> str:
     return IDENTITY
 
 
+def _compress(data: bytes, coding: str) -> bytes:
+    if coding == GZIP:
+        return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
+    if coding == BROTLI and brotli is not None:
+        return bytes(brotli.compress(data, quality=BROTLI_QUALITY))
+    return data
+
+
 def encode(data: bytes) -> dict[str, bytes]:
     """Every coding of a tile; an empty tile has only its (empty) identity form."""
     if not data:
         return {IDENTITY: b""}
-    encoded = {IDENTITY: data, GZIP: gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)}
-    if brotli is not None:
-        encoded[BROTLI] = brotli.compress(data, quality=BROTLI_QUALITY)
-    return encoded
+    return {coding: _compress(data, coding) for coding in codings_available()}
 
 
 @dataclass(frozen=True)
@@ -138,9 +143,11 @@ def cached_tile(*, sources: Sequence[TileSource], z: int, x: int, y: int, coding
         hit = cache.get(key, coding)
         if hit is not None:
             return hit
-    encoded = encode(render_tile(sources=sources, z=z, x=x, y=y))
-    if cache is not None:
-        cache.put(key, encoded)
+    data = render_tile(sources=sources, z=z, x=x, y=y)
+    if cache is None:  # nothing is stored: compress only into the coding that is sent
+        return (_compress(data, coding), coding) if data else (b"", IDENTITY)
+    encoded = encode(data)
+    cache.put(key, encoded)
     if coding in encoded:
         return encoded[coding], coding
     return encoded[IDENTITY], IDENTITY

@@ -1,0 +1,52 @@
+"""Anonymous layer lookups reuse compiled SQL: results must still follow every change at once."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from layers.access import visible_layer, visible_layers
+from layers.errors import NotFound
+from layers.models import Visibility
+from layers.selectors import layer_get_visible
+from layers.services import layer_set_visibility
+
+POINT = [("a", "POINT(27.56 53.9)", {"name": "a"})]
+
+
+@pytest.fixture
+def public_city_layer_then_hidden(cities, make_layer):
+    return make_layer("minsk", "compiled", "buildings", POINT)
+
+
+def test_anonymous_lookup_returns_the_same_layer_as_the_orm(public_city_layer_then_hidden, make_layer):
+    national = make_layer(None, "compiled-national", "boundaries", POINT)
+    for layer in (public_city_layer_then_hidden, national):
+        city_slug = layer.city.slug if layer.city else None
+        found = visible_layer(city_slug=city_slug, slug=layer.slug)
+        expected = visible_layers().get(pk=layer.pk)
+        assert found is not None
+        assert {f.attname: getattr(found, f.attname) for f in found._meta.concrete_fields} == {
+            f.attname: getattr(expected, f.attname) for f in expected._meta.concrete_fields
+        }
+        assert found.collection_id == layer.collection_id  # the city came with it (select_related)
+
+
+def test_anonymous_lookup_follows_a_visibility_change_immediately(public_city_layer_then_hidden):
+    layer = public_city_layer_then_hidden
+    before = layer.version
+    assert layer_get_visible(cid="minsk-compiled").version == before
+    layer_set_visibility(layer=layer, visibility=Visibility.INTERNAL, actor="test")
+    with pytest.raises(NotFound):
+        layer_get_visible(cid="minsk-compiled")
+    assert Client().get("/ogc/collections/minsk-compiled/items/a").status_code == 404
+    layer_set_visibility(layer=layer, visibility=Visibility.PUBLIC, actor="test")
+    again = layer_get_visible(cid="minsk-compiled")
+    assert again.version > before and again.visibility == Visibility.PUBLIC
+    assert Client().get("/ogc/collections/minsk-compiled/items/a").status_code == 200
+
+
+@pytest.mark.parametrize("cid", ["minsk-nope", "nocity-compiled", "belarus-compiled", "minsk-compiled%"])
+def test_anonymous_lookup_of_a_missing_key_is_not_found(public_city_layer_then_hidden, cid):
+    with pytest.raises(NotFound):
+        layer_get_visible(cid=cid)
