@@ -48,10 +48,11 @@ class SharedCacheVaryMiddleware:
 _IMPORT_MAP = re.compile(rb'<script type="importmap"(?: nonce="[^"]*")?>(.*?)</script>', re.S)
 _INLINE_STYLE = re.compile(rb"<style(?: nonce=\"[^\"]*\")?>(.*?)</style>", re.S)
 PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), usb=()"
-# The admin's map widget (django.contrib.gis) loads OpenLayers from a CDN with an inline script.
+# The admin edits geometries as text (layers/admin.py), so it loads nothing from elsewhere either;
+# Django's admin templates still carry a few inline scripts and styles.
 ADMIN_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: blob: https://*.tile.openstreetmap.org; "
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 

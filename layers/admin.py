@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
-from django.contrib.gis.admin import GISModelAdmin
+from django.contrib.gis.db import models as gis_models
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -17,8 +18,19 @@ from layers.services import layer_set_visibility
 from layers.services_access import audit_write, token_revoke, token_scope_details, token_set_secret
 
 
+class GeometryAsTextAdmin(admin.ModelAdmin):
+    """Geometries edited as text (WKT, EWKT or GeoJSON).
+
+    django.contrib.gis's map widget loads OpenLayers from a CDN and draws
+    OpenStreetMap tiles from the internet, which the closed government
+    networks this runs on do not reach.
+    """
+
+    formfield_overrides = {gis_models.GeometryField: {"widget": forms.Textarea(attrs={"rows": 4, "cols": 80})}}
+
+
 @admin.register(City)
-class CityAdmin(GISModelAdmin):
+class CityAdmin(GeometryAsTextAdmin):
     list_display = ("slug", "english_name", "population", "is_sample", "sort_order")
     search_fields = ("slug", "name")
     ordering = ("sort_order",)
@@ -41,7 +53,7 @@ class LayerGrantInline(admin.TabularInline):
 
 
 @admin.register(Layer)
-class LayerAdmin(GISModelAdmin):
+class LayerAdmin(GeometryAsTextAdmin):
     list_display = ("collection_id", "theme", "visibility", "version", "feature_count", "updated_at")
     list_filter = ("visibility", "theme", "city")
     search_fields = ("slug", "title")
@@ -84,7 +96,7 @@ class LayerAdmin(GISModelAdmin):
 
 
 @admin.register(Feature)
-class FeatureAdmin(GISModelAdmin):
+class FeatureAdmin(GeometryAsTextAdmin):
     list_display = ("id", "layer", "fid", "updated_at")
     # RelatedOnly: the filter offers only layers of the (already limited) list, never every layer's name.
     list_filter = (("layer", admin.RelatedOnlyFieldListFilter),)
