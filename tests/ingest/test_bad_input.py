@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 
 from ingest import safety
 from layers.models import ImportRun, Layer
+from tests.conftest import real_file
 from tests.ingest.conftest import Feature, ogr2ogr, square, write_geojson
 
 CliRunner = Callable[..., str]
@@ -185,7 +186,7 @@ def test_coordinates_nan(ingest_cli: CliRunner, coordinates_nan: Path) -> None:
 
 @pytest.fixture
 def mixed_geometry_types() -> Path:
-    return ORIGINAL / "map-grodno" / "grodno.json"  # 17 Polygons + 1 MultiPolygon + 17 Points
+    return real_file(ORIGINAL / "map-grodno" / "grodno.json")  # 17 Polygons + 1 MultiPolygon + 17 Points
 
 
 def test_mixed_geometry_types(ingest_cli: CliRunner, mixed_geometry_types: Path) -> None:

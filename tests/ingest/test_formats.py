@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from layers.models import ImportRun, Layer
+from tests.conftest import real_file
 from tests.ingest.conftest import Feature, ogr2ogr, square, write_geojson
 
 CliRunner = Callable[..., str]
@@ -31,7 +32,7 @@ def stored_props(layer_id: int | None) -> list[dict]:
 
 @pytest.fixture
 def tab_separated_file_named_csv() -> Path:
-    return ORIGINAL / "osmbelarus_databases" / "Cyhunka.csv"
+    return real_file(ORIGINAL / "osmbelarus_databases" / "Cyhunka.csv")
 
 
 def test_tab_separated_csv_is_refused_without_crs_then_read_as_lonlat(
@@ -52,7 +53,7 @@ def test_tab_separated_csv_is_refused_without_crs_then_read_as_lonlat(
 
 @pytest.fixture
 def semicolon_csv_with_bom_named_txt() -> Path:
-    return ORIGINAL / "minsktrans" / "stops.txt"
+    return real_file(ORIGINAL / "minsktrans" / "stops.txt")
 
 
 def test_semicolon_csv_with_bom_and_txt_extension_is_parsed(
@@ -74,7 +75,7 @@ def test_csv_with_wkt_column_and_cp1251_is_decoded(ingest_cli: CliRunner, tmp_pa
 
 @pytest.fixture
 def legacy_crs_member_geojson() -> Path:
-    return ORIGINAL / "geoboundaries_schikita" / "geoBoundaries-BLR-ADM2.geojson"
+    return real_file(ORIGINAL / "geoboundaries_schikita" / "geoBoundaries-BLR-ADM2.geojson")
 
 
 def test_geojson_legacy_crs_member_is_honoured(ingest_cli: CliRunner, legacy_crs_member_geojson: Path) -> None:
@@ -92,7 +93,7 @@ def test_geojson_legacy_crs_member_is_honoured(ingest_cli: CliRunner, legacy_crs
 
 @pytest.fixture
 def lying_prj_shapefile() -> Path:
-    return GWR / "voronoi_m17.shp"
+    return real_file(GWR / "voronoi_m17.shp")
 
 
 def test_prj_contradicting_the_coordinates_is_reported_with_the_fix(ingest_cli: CliRunner, lying_prj_shapefile: Path) -> None:
@@ -128,7 +129,7 @@ def test_shapefile_without_cpg_has_its_encoding_detected(ingest_cli: CliRunner, 
 def test_zipped_shapefile_with_cyrillic_names(ingest_cli: CliRunner, tmp_path: Path) -> None:
     archive = tmp_path / "вада.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-        for part in GWR.glob("Источники_водоснабжения.*"):
+        for part in real_file(GWR / "Источники_водоснабжения.shp").parent.glob("Источники_водоснабжения.*"):
             zf.write(part, f"дадзеныя/{part.name}")
     ingest_cli(archive, "--city", "minsk", "--theme", "buildings", "--layer", "water")
     run = last_run()

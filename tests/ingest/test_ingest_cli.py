@@ -14,6 +14,7 @@ from django.db import connection
 from pyproj import Transformer
 
 from layers.models import ChangeOp, FeatureChange, ImportRun, ImportStatus, Layer
+from tests.conftest import real_file
 from tests.ingest.conftest import Feature, ogr2ogr, square, write_geojson
 
 CliRunner = Callable[..., str]
@@ -245,8 +246,7 @@ def test_bad_arguments_give_one_clear_error(
 
 
 def test_real_minsk_shapefile_with_cyrillic_names(ingest_cli: CliRunner, tmp_path: Path) -> None:
-    if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} is absent")
+    real_file(MINSK_WATER)
     # a copy, so that the test does not depend on the shared file's sidecars staying put
     for part in MINSK_WATER.parent.glob(f"{MINSK_WATER.stem}.*"):
         shutil.copy(part, tmp_path / part.name)

