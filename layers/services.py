@@ -57,6 +57,11 @@ def cities_sync(*, config: Config) -> tuple[int, int]:
     return created, updated
 
 
+def _check_visibility(visibility: str) -> None:
+    if visibility not in Visibility.values:
+        raise InvalidParameter("visibility", f"Visibility {visibility!r} is not one of {', '.join(Visibility.values)}.")
+
+
 @transaction.atomic
 def layer_ensure(
     *,
@@ -69,8 +74,8 @@ def layer_ensure(
     license: str | None = None,
 ) -> Layer:
     """The layer (city, slug), created with the theme's defaults when new."""
-    if visibility is not None and visibility not in Visibility.values:
-        raise InvalidParameter("visibility", f"Visibility {visibility!r} is not one of {', '.join(Visibility.values)}.")
+    if visibility is not None:
+        _check_visibility(visibility)
     given = {"visibility": visibility, "attribution": attribution, "license": license, "title": title}
     given = {k: v for k, v in given.items() if v is not None}
     layer, created = Layer.objects.select_for_update().get_or_create(
@@ -86,25 +91,20 @@ def layer_ensure(
             f"Layer {layer.collection_id!r} already exists with theme {layer.theme!r}, not {theme.slug!r}.",
             hint=f"Use --theme {layer.theme}, or a different --layer slug.",
         )
-    changes = {k: v for k, v in given.items() if getattr(layer, k) != v}
+    changes = {k: v for k, v in given.items() if k != "visibility" and getattr(layer, k) != v}
     if changes:
         for key, value in changes.items():
             setattr(layer, key, value)
-        # Visibility decides who sees the layer's tiles: a new version retires every cached tile.
-        bump = ["version"] if "visibility" in changes else []
-        layer.version += len(bump)
-        layer.save(update_fields=[*changes, *bump, "updated_at"])
-        if bump:
-            details = {"to": layer.visibility, "version": layer.version, "via": "layer_ensure"}
-            audit_write(actor="import", action="layer.set_visibility", target=layer.collection_id, details=details)
+        layer.save(update_fields=[*changes, "updated_at"])
+    if visibility is not None and visibility != layer.visibility:
+        layer_set_visibility(layer=layer, visibility=visibility, actor="import")
     return layer
 
 
 @transaction.atomic
 def layer_set_visibility(*, layer: Layer, visibility: str, user: Any = None, actor: str = "") -> Layer:
     """Change who may see the layer; recorded in the audit log (`user` or `actor` says who)."""
-    if visibility not in Visibility.values:
-        raise InvalidParameter("visibility", f"Visibility {visibility!r} is not one of {', '.join(Visibility.values)}.")
+    _check_visibility(visibility)
     previous = layer.visibility
     layer.visibility = visibility
     # A visibility change alters who may see the layer's tiles: bump the version

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db import connection
 
+from ingest.mapping import json_type
 from layers.models import City, Feature, Layer
 
 
@@ -51,16 +52,6 @@ def cities(db: None) -> dict[str, City]:
     return {c.slug: c for c in City.objects.all()}
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    return "string"
-
-
 FeatureSpec = tuple[str, str, dict[str, Any]]  # (fid, WKT in EPSG:4326, properties)
 
 
@@ -96,7 +87,7 @@ def make_layer(cities: dict[str, City]) -> Callable[..., Layer]:
             (minx, miny), (maxx, maxy) = (tuple(map(float, p.split())) for p in box[4:-1].split(","))
             layer.extent = Polygon.from_bbox((minx, miny, maxx, maxy))
         layer.feature_count = len(rows)
-        layer.fields = {key: _json_type(value) for row in rows for key, value in row.properties.items()}
+        layer.fields = {key: json_type(value) for row in rows for key, value in row.properties.items()}
         layer.save()
         return layer
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
-from geoportal.ogc.params import FORMATS
+from geoportal.ogc.params import FORMATS, ITEMS_PARAMETERS
 
 _REF = "#/components/"
 
@@ -85,23 +85,7 @@ def _paths() -> dict[str, Any]:
         "/collections/{collectionId}/items": _get(
             "Features of a collection (keyset-paged: follow the 'next' link)",
             "getFeatures",
-            [
-                "collectionId",
-                "f",
-                "limit",
-                "bbox",
-                "bbox-crs",
-                "crs",
-                "datetime",
-                "filter",
-                "filter-lang",
-                "filter-crs",
-                "sortby",
-                "properties",
-                "skipGeometry",
-                "cursor",
-                "offset",
-            ],
+            ["collectionId", *ITEMS_PARAMETERS],  # the very list the parser accepts
             {
                 "200": _ok("A page of features", {"application/geo+json": "FeatureCollection"}),
                 "304": {"description": "Not modified (If-None-Match matched the ETag)"},

@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 
+from geoportal.conditional import etag_matches
 from geoportal.config import project_config
 from geoportal.ogc import openapi as openapi_builder
 from geoportal.ogc.links import GEOJSON, HTML, JSON, OPENAPI, SCHEMA, href, link, self_and_alternate
@@ -195,7 +196,7 @@ def items(request: HttpRequest, cid: str) -> HttpResponse:
     layer = _source(request, cid)
     query = parse_items_query(request, offered_crs=_offered_crs(layer), queryables=queryable_types(_queryables(layer)))
     etag = _etag(request, layer, fmt)
-    if _matches(request, etag):
+    if etag_matches(request, etag):
         return _not_modified(etag, layer)
     page = feature_page_geojson(
         layer_ids=layer_ids(layer),
@@ -301,7 +302,7 @@ def item(request: HttpRequest, cid: str, fid: str) -> HttpResponse:
     layer = _source(request, cid)
     crs = parse_output_crs(request, _offered_crs(layer))
     etag = _etag(request, layer, fmt)
-    if _matches(request, etag):
+    if etag_matches(request, etag):
         return _not_modified(etag, layer)
     text = _feature_text(layer, fid, Output(crs=crs))
     if text is None:
@@ -365,15 +366,6 @@ def _etag(request: HttpRequest, layer: Source, fmt: str) -> str:
     )
     # Weak: the body carries a timeStamp, so equal tags mean equal content, not equal bytes.
     return 'W/"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
-
-
-def _matches(request: HttpRequest, etag: str) -> bool:
-    header = request.headers.get("If-None-Match", "")
-    if header.strip() == "*":
-        return True
-    # Weak comparison (RFC 9110 §13.1.2); GZipMiddleware may also have weakened the tag.
-    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
-    return etag.removeprefix("W/") in tags
 
 
 def _cacheable(response: HttpResponse, etag: str, layer: Source) -> HttpResponse:

@@ -35,6 +35,7 @@ from django.urls import get_script_prefix
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
+from geoportal.conditional import etag_matches
 from geoportal.config import project_config
 from geoportal.tiles import documents
 from geoportal.tiles.cache import IDENTITY, cached_tile, negotiate
@@ -59,15 +60,6 @@ def _scope(layers: Sequence[Layer]) -> str:
     return "public" if all(layer.visibility == Visibility.PUBLIC for layer in layers) else "private"
 
 
-def _etag_matches(request: HttpRequest, etag: str) -> bool:
-    """Weak comparison (RFC 9110 §13.1.2): GZipMiddleware turns our strong ETags into W/"…"."""
-    header = request.headers.get("If-None-Match", "")
-    if header.strip() == "*":
-        return True
-    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
-    return etag.removeprefix("W/") in tags
-
-
 def tile_sources(layers: Sequence[Layer]) -> list[TileSource]:
     themes = project_config().themes
     return [TileSource.for_layer(layer, themes.get(layer.theme)) for layer in layers]
@@ -79,7 +71,7 @@ def tile_response(request: HttpRequest, *, layers: Sequence[Layer], version: str
     lifetime = IMMUTABLE if request.GET.get("v") == version else f"max-age={_short_max_age()}"
     wanted = negotiate(request.headers.get("Accept-Encoding", ""))
     response: HttpResponse
-    if _etag_matches(request, f'"{key}"'):
+    if etag_matches(request, f'"{key}"'):
         response = HttpResponseNotModified()
         response["ETag"] = f'"{key}"' if wanted == IDENTITY else f'W/"{key}"'
         patch_vary_headers(response, ["Accept-Encoding"])
@@ -128,7 +120,7 @@ def _json_response(request: HttpRequest, doc: dict[str, Any], *, layers: Sequenc
     """JSON that clients revalidate on every use (cheap: ETag over the body, 304 when unchanged)."""
     body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    response = HttpResponseNotModified() if _etag_matches(request, etag) else HttpResponse(body, content_type="application/json")
+    response = HttpResponseNotModified() if etag_matches(request, etag) else HttpResponse(body, content_type="application/json")
     response["ETag"] = etag
     response["Cache-Control"] = f"{_scope(layers)}, no-cache"
     return response
