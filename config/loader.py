@@ -69,6 +69,19 @@ class AttributeConfig:
 
 
 @dataclass(frozen=True)
+class TemporalConfig:
+    """The attribute(s) that place a theme's features in time: an instant, or an interval start/end."""
+
+    instant: str | None = None
+    start: str | None = None
+    end: str | None = None
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        return tuple(name for name in (self.instant, self.start, self.end) if name is not None)
+
+
+@dataclass(frozen=True)
 class ThemeConfig:
     slug: str
     title: Mapping[str, str]
@@ -78,6 +91,7 @@ class ThemeConfig:
     priority_attribute: str | None
     attributes: tuple[AttributeConfig, ...]
     style: tuple[Mapping[str, Any], ...]
+    temporal: TemporalConfig | None = None
 
     def attribute(self, name: str) -> AttributeConfig | None:
         return next((a for a in self.attributes if a.name == name), None)
@@ -252,7 +266,7 @@ def load_theme(path: Path) -> ThemeConfig:
         _load_yaml(path),
         "",
         {"slug", "title", "geometry_type", "zoom", "attributes", "style"},
-        {"priority_attribute"},
+        {"priority_attribute", "temporal"},
     )
     slug = r.slug(data["slug"], "slug")
     if slug != path.stem:
@@ -280,7 +294,30 @@ def load_theme(path: Path) -> ThemeConfig:
         priority_attribute=priority,
         attributes=attributes,
         style=r.items(data["style"], "style", lambda v, k: _parse_style_layer(r, v, k)),
+        temporal=_parse_temporal(r, data.get("temporal"), attributes),
     )
+
+
+def _parse_temporal(r: _Reader, value: Any, attributes: tuple[AttributeConfig, ...]) -> TemporalConfig | None:
+    """`temporal: {instant: name}` or `temporal: {start: name, end: name}`, naming date/datetime attributes."""
+    if value is None:
+        return None
+    data = r.mapping(value, "temporal", set(), {"instant", "start", "end"})
+    if "instant" in data and ("start" in data or "end" in data):
+        raise r.fail("temporal", "give either 'instant' or 'start' and 'end', not both")
+    if "instant" not in data and not ("start" in data and "end" in data):
+        raise r.fail("temporal", "expected {instant: attribute} or {start: attribute, end: attribute}")
+    kinds = {a.name: a.type for a in attributes}
+    for key, name in data.items():
+        where = _join("temporal", key)
+        r.typed(name, where, str, "an attribute name")
+        if name not in kinds:
+            raise r.fail(where, f"names no attribute of this theme: {name!r}")
+        if kinds[name] not in ("date", "datetime"):
+            raise r.fail(where, f"attribute {name!r} has type {kinds[name]!r}; expected date or datetime")
+    if "start" in data and data["start"] == data["end"]:
+        raise r.fail("temporal.end", "start and end name the same attribute; use 'instant' instead")
+    return TemporalConfig(instant=data.get("instant"), start=data.get("start"), end=data.get("end"))
 
 
 def load_themes(directory: Path | None = None) -> dict[str, ThemeConfig]:

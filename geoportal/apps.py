@@ -10,3 +10,5 @@ class GeoportalConfig(AppConfig):
         from geoportal.config import project_config
 
         project_config()
+        # The tile cache's public tree follows every committed layer change (layers.signals).
+        from geoportal.tiles import public  # noqa: F401

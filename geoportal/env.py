@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,24 @@ class DatabaseTarget:
 
 
 @dataclass(frozen=True)
+class Basemap:
+    """An external XYZ raster basemap drawn under our layers: optional, off unless GEOPORTAL_BASEMAP_URL is set.
+
+    Only a raster tile template is accepted (not a MapLibre style URL): a style would pull glyphs, sprites
+    and sources from further hosts, and the Content-Security-Policy opens exactly one origin for it.
+    """
+
+    url: str  # e.g. https://tiles.example.by/{z}/{x}/{y}.png
+    attribution: str = ""
+    max_zoom: int = 19
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+@dataclass(frozen=True)
 class Env:
     debug: bool
     secret_key: str
@@ -50,6 +69,8 @@ class Env:
     https: bool = False
     # Server-side tile cache (files under data_dir/tiles); off only to measure rendering.
     tile_cache: bool = True
+    # External raster basemap under the viewer's layers; None (the default) on a closed network.
+    basemap: Basemap | None = None
 
     @property
     def pg_dir(self) -> Path:
@@ -87,6 +108,37 @@ def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: in
     if not low <= value <= high:
         raise ImproperlyConfigured(f"{name}={value}: expected an integer between {low} and {high}")
     return value
+
+
+# A host name, IPv4 address or [IPv6] address, with an optional port: nothing that could end a CSP source.
+_HOST_PORT = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
+_URL_UNSAFE = re.compile(r"[\s\"'<>\\;,`]")
+
+
+def _basemap(environ: Mapping[str, str]) -> Basemap | None:
+    name = PREFIX + "BASEMAP_URL"
+    url = environ.get(name, "").strip()
+    attribution = environ.get(PREFIX + "BASEMAP_ATTRIBUTION", "").strip()
+    max_zoom = _int(environ, PREFIX + "BASEMAP_MAXZOOM", 19, 0, 24)
+    if not url:
+        if attribution:
+            raise ImproperlyConfigured(
+                f"{PREFIX}BASEMAP_ATTRIBUTION is set but {name} is not: set both to use an external basemap, or neither"
+            )
+        return None
+    expected = "expected an XYZ raster tile template such as https://tiles.example.by/{z}/{x}/{y}.png"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not _HOST_PORT.match(parts.netloc):
+        raise ImproperlyConfigured(f"{name}={url!r}: {expected} (http or https, a host name, no user or password)")
+    missing = [p for p in ("{z}", "{x}", "{y}") if url.count(p) != 1]
+    if missing:
+        raise ImproperlyConfigured(f"{name}={url!r}: {', '.join(missing)} must each appear exactly once; {expected}")
+    if _URL_UNSAFE.search(url) or "{" in re.sub(r"\{[zxy]\}", "", url):
+        raise ImproperlyConfigured(
+            f"{name}={url!r}: spaces, quotes, ';', ',' and placeholders other than {{z}}, {{x}}, {{y}} "
+            f"are not allowed; {expected}"
+        )
+    return Basemap(url=url, attribution=attribution, max_zoom=max_zoom)
 
 
 def default_data_dir() -> Path:
@@ -186,6 +238,7 @@ def load_env(environ: Mapping[str, str] | None = None) -> Env:
         config_dir=Path(environ[PREFIX + "CONFIG_DIR"]) if environ.get(PREFIX + "CONFIG_DIR") else None,
         https=_bool(environ, PREFIX + "HTTPS", False),
         tile_cache=_bool(environ, PREFIX + "TILE_CACHE", True),
+        basemap=_basemap(environ),
     )
 
 

@@ -29,11 +29,15 @@ class SharedCacheVaryMiddleware:
         response = self.get_response(request)
         # Only public responses: a tile with a non-public layer depends on who asks.
         public = "private" not in response.get("Cache-Control", "")
-        if public and request.path.startswith(SHARED_CACHE_PREFIXES) and response.has_header("Vary"):
-            kept = [v.strip() for v in response["Vary"].split(",") if v.strip().lower() not in PER_VISITOR_VARY]
-            del response["Vary"]
-            if kept:
-                patch_vary_headers(response, kept)
+        if public and request.path.startswith(SHARED_CACHE_PREFIXES):
+            # Nor is the body in the visitor's language (nginx serves cached tiles without this header).
+            if response.has_header("Content-Language"):
+                del response["Content-Language"]
+            if response.has_header("Vary"):
+                kept = [v.strip() for v in response["Vary"].split(",") if v.strip().lower() not in PER_VISITOR_VARY]
+                del response["Vary"]
+                if kept:
+                    patch_vary_headers(response, kept)
         return response
 
 
@@ -72,17 +76,27 @@ def _maps_to_own_static(block: bytes) -> bool:
     return all(isinstance(u, str) and u.startswith(settings.STATIC_URL) and "//" not in u for u in urls)
 
 
+def _basemap_origins() -> list[str]:
+    """The external basemap's origin when one is configured (GEOPORTAL_BASEMAP_URL), else nothing.
+
+    MapLibre fetches raster tiles with fetch() (connect-src) and may decode them as images (img-src).
+    """
+    basemap = getattr(settings, "GEOPORTAL_BASEMAP", None)
+    return [basemap.origin] if basemap is not None else []
+
+
 def content_security_policy(body: bytes, nonce: str) -> str:
     scripts = [_sha256_source(m) for m in _IMPORT_MAP.findall(body) if _maps_to_own_static(m)]
     styles = [_sha256_source(m) for m in _INLINE_STYLE.findall(body)]
+    basemap = _basemap_origins()
     return "; ".join(
         [
             "default-src 'self'",
             " ".join(["script-src 'self'", f"'nonce-{nonce}'", *scripts]),
             " ".join(["style-src 'self'", f"'nonce-{nonce}'", *styles]),
-            "img-src 'self' data: blob:",
+            " ".join(["img-src 'self' data: blob:", *basemap]),
             "font-src 'self'",
-            "connect-src 'self'",
+            " ".join(["connect-src 'self'", *basemap]),
             "worker-src 'self' blob:",
             "child-src 'self' blob:",
             "object-src 'none'",

@@ -114,6 +114,9 @@ GEOPORTAL = {
     "TILE_CACHE_SECONDS": ENV.tile_cache_seconds,
     "TILE_CACHE": ENV.tile_cache,
 }
+# Optional external raster basemap (GEOPORTAL_BASEMAP_URL): a geoportal.env.Basemap, or None (the default),
+# which keeps every request of the viewer on the geoportal's own host.
+GEOPORTAL_BASEMAP = ENV.basemap
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -25,15 +25,10 @@ from config.loader import Config
 from ingest.models import ImportJob, JobStatus
 from ingest.services import MODES, import_file
 from layers.access import can_create_in, can_write
-from layers.errors import GeoportalError, InvalidParameter, NotFound
+from layers.errors import Forbidden, GeoportalError, InvalidParameter, NotFound
 from layers.models import NATIONAL, City, Layer
 
 MAX_UPLOAD_BYTES = 2 << 30
-
-
-class Forbidden(GeoportalError):
-    code = "Forbidden"
-    status = 403
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,6 @@ RowTransform = Callable[[dict[str, Any]], dict[str, Any]]
 INTEGER_OGR_TYPES = ("OFTInteger", "OFTInteger64")
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "да", "так", "on"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "нет", "не", "off"})
-_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
 
 def rows_from_columns(
@@ -121,22 +120,77 @@ def _to_boolean(value: Any) -> bool:
     raise CoercionError
 
 
-def _to_date(value: Any) -> str:
-    text = str(value).strip()
+# Dates as Belarusian and Russian exports write them: ISO 2019-05-01, 01.05.2019 (day first), 2019/05/01;
+# a bare year (год_прокладки: 1985) is 1 January of that year; other whole numbers are Excel day serials.
+_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_YMD_SLASH = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$")
+_EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug folded in)
+_YEARS = range(1000, 2101)
+_EXCEL_DAYS = range(_YEARS.stop, 2958466)  # after the last year-like number, up to 9999-12-31
+DATE_FORMATS = "expected a date such as 2019-05-01, 01.05.2019, a year (1985) or an Excel day number"
+DATETIME_FORMATS = "expected a date-time such as 2019-05-01T14:30:00+03:00, 01.05.2019 14:30, or a date"
+
+
+def _number_as_moment(value: Any) -> datetime | None:
+    """A year or an Excel serial (whole days, or days with a fraction of a day) as a naive datetime."""
+    text = value if isinstance(value, str) else None
+    if text is not None:
+        if not re.fullmatch(r"\d+(\.\d+)?", text.strip()):
+            return None
+        value = float(text)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    if float(value).is_integer() and int(value) in _YEARS:
+        return datetime(int(value), 1, 1)
+    if int(value) in _EXCEL_DAYS:
+        return datetime.combine(_EXCEL_EPOCH, datetime.min.time()) + timedelta(days=float(value))
+    raise CoercionError
+
+
+def _text_as_moment(text: str) -> datetime | date:
     match = _DMY.match(text)
+    if match:  # 31.12.2020 [14:30[:00]], the usual way dates are written in Belarus
+        day = date(int(match[3]), int(match[2]), int(match[1]))
+        if match[4] is None:
+            return day
+        return datetime.combine(day, datetime.min.time()).replace(
+            hour=int(match[4]), minute=int(match[5]), second=int(match[6] or 0)
+        )
+    match = _YMD_SLASH.match(text)
+    if match:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    return datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+
+
+def _moment(value: Any) -> datetime | date:
+    if isinstance(value, datetime | date):
+        return value
     try:
-        if match:  # 31.12.2020, the usual way dates are written in Belarus
-            return date(int(match[3]), int(match[2]), int(match[1])).isoformat()
-        return date.fromisoformat(text[:10]).isoformat()
-    except ValueError:
+        number = _number_as_moment(value)
+        if number is not None:
+            return number
+        return _text_as_moment(str(value).strip())
+    except (ValueError, OverflowError):
         raise CoercionError from None
+
+
+def _to_date(value: Any) -> str:
+    moment = _moment(value)
+    if isinstance(moment, datetime):
+        numeric = isinstance(value, int | float) or re.fullmatch(r"\d+(\.\d+)?", str(value).strip())
+        if moment.time() != datetime.min.time() and not numeric:
+            raise CoercionError  # a time of day would be lost: not a date (an Excel serial's fraction may go)
+        return moment.date().isoformat()
+    return moment.isoformat()
 
 
 def _to_datetime(value: Any) -> str:
-    try:
-        return datetime.fromisoformat(str(value).strip().replace("Z", "+00:00")).isoformat()
-    except ValueError:
-        raise CoercionError from None
+    moment = _moment(value)
+    if not isinstance(moment, datetime):
+        moment = datetime.combine(moment, datetime.min.time())
+    return moment.isoformat()
 
 
 def _to_string(value: Any) -> str:
@@ -212,9 +266,11 @@ class PropertyMapper:
         try:
             coerced = COERCE[attribute.type](value)
         except CoercionError:
+            expected = {"date": DATE_FORMATS, "datetime": DATETIME_FORMATS}.get(attribute.type, f"expected {attribute.type}")
             self.warnings.add(
                 f"coerce-{attribute.name}-{key}",
-                f"field {key!r}: value not readable as {attribute.type} for {attribute.name!r}, kept as is under {key!r}",
+                f"field {key!r}: value {_shown(value)} not readable as {attribute.type} for {attribute.name!r}"
+                f" ({expected}), kept as is under {key!r}",
                 feature,
             )
             out[key] = value
@@ -224,6 +280,11 @@ class PropertyMapper:
                 f"enum-{attribute.name}", f"{attribute.name!r}: value outside the theme's list {list(attribute.enum)}", feature
             )
         out[attribute.name] = coerced
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "…"
 
 
 _JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", dict: "object", list: "array"}

@@ -1,4 +1,4 @@
-"""An OpenStreetMap extract (.osm.pbf / .osm) → roads, buildings, utilities, addresses and boundaries layers
+"""An OpenStreetMap extract (.osm.pbf / .osm) → roads, buildings, utilities, addresses, boundaries and water layers
 for every registered city the extract covers, clipped to each city's extent.
 
 GDAL's OSM driver reads the file (one pass per OSM layer it needs); rows are split by city here
@@ -28,6 +28,9 @@ from layers.models import City
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
 KEY = "osm_key"  # "n123" / "w123" / "r123": stable across extracts
+# Water areas: natural=water (lakes, ponds, rivers as areas …), the older waterway=riverbank, reservoirs and
+# basins. River centre lines (waterway=river/stream as lines) are left out: the water theme holds areas.
+WATER_AREAS = "natural = 'water' OR landuse IN ('reservoir', 'basin') OR other_tags LIKE '%\"waterway\"=>\"riverbank\"%'"
 POWER = '\'%"power"=>"line"%\'', '\'%"power"=>"minor_line"%\'', '\'%"power"=>"cable"%\''
 
 
@@ -50,6 +53,7 @@ OSM_THEMES = (
     ),
     OsmTheme("addresses", "points", "other_tags LIKE '%\"addr:housenumber\"%'", osm_tags.addresses),
     OsmTheme("boundaries", "multipolygons", "boundary = 'administrative'", osm_tags.boundaries),
+    OsmTheme("water", "multipolygons", WATER_AREAS, osm_tags.water),
 )
 
 

@@ -194,3 +194,47 @@ def boundaries(row: dict[str, Any]) -> dict[str, Any]:
 
 
 TRANSFORMS["boundaries"] = boundaries
+
+
+# water=* values (OSM's subtype of natural=water) → the water theme's kinds.
+_WATER_KINDS = {
+    "lake": "lake",
+    "oxbow": "lake",
+    "lagoon": "lake",
+    "pond": "pond",
+    "river": "river",
+    "stream": "river",
+    "canal": "canal",
+    "ditch": "canal",
+    "drain": "canal",
+    "reservoir": "reservoir",
+    "basin": "basin",
+    "stream_pool": "pond",
+    "fishpond": "pond",
+}
+# Tags that make an area water, and the kind each implies when water=* says nothing better.
+_WATER_AREA_KINDS = (("waterway", "riverbank", "river"), ("landuse", "reservoir", "reservoir"), ("landuse", "basin", "basin"))
+
+
+def water_kind(tags: dict[str, str]) -> str:
+    """natural=water + water=*, waterway=riverbank, landuse=reservoir|basin → lake, river, reservoir …"""
+    kind = _WATER_KINDS.get(tags.get("water", "").strip().lower())
+    if kind:
+        return kind
+    for key, value, implied in _WATER_AREA_KINDS:
+        if tags.get(key) == value:
+            return implied
+    if tags.get("landuse") == "pond":  # a non-standard tag some mappers add to natural=water
+        return "pond"
+    return "other"
+
+
+def water(row: dict[str, Any]) -> dict[str, Any]:
+    tags = _tags(row)
+    # The raw water/landuse/natural columns are replaced by `kind` (a raw `water` would also be read as kind).
+    out = {k: v for k, v in row.items() if k not in ("water", "natural", "landuse", "waterway")}
+    out["kind"] = water_kind(tags)
+    return out
+
+
+TRANSFORMS["water"] = water

@@ -30,6 +30,13 @@ class WarningLog:
         if feature is not None and len(group.features) < EXAMPLES_PER_WARNING:
             group.features.append(feature)
 
+    def merge(self, other: WarningLog) -> None:
+        """Add what `other` (the log of a later batch) recorded, as if it had been added here."""
+        for key, theirs in other._groups.items():
+            group = self._groups.setdefault(key, _Group(theirs.message))
+            group.count += theirs.count
+            group.features.extend(theirs.features[: EXAMPLES_PER_WARNING - len(group.features)])
+
     def lines(self) -> list[str]:
         out = []
         for group in self._groups.values():
@@ -54,3 +61,9 @@ class Counts:
     written: int = 0
     repaired: int = 0
     skipped: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.read += other.read
+        self.written += other.written
+        self.repaired += other.repaired
+        self.skipped += other.skipped

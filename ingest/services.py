@@ -9,10 +9,12 @@ from __future__ import annotations
 import getpass
 import json
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from psycopg.copy import QueuedLibpqWriter
 from pyproj import CRS
 
 from config.loader import Config, ThemeConfig
-from ingest import safety
+from ingest import parallel, safety
 from ingest.columnar import encode_rows, map_columns
 from ingest.crs import (
     BELARUS_BBOX,
@@ -39,12 +41,23 @@ from ingest.crs import (
 from ingest.encoding import parse_encoding_option
 from ingest.geometry import GeometryRules, prepare
 from ingest.mapping import PropertyMapper, RowTransform, json_columns, json_type_of, merge_field_type, rows_from_lists
-from ingest.readers import DEFAULT_BATCH, Source, iter_batches, open_source, sha256_of, source_files, typical_bounds
+from ingest.readers import (
+    DEFAULT_BATCH,
+    Source,
+    batch_starts,
+    open_source,
+    read_batch,
+    sha256_of,
+    source_files,
+    typical_bounds,
+    with_id_ranges,
+)
 from ingest.report import Counts, WarningLog
 from ingest.selectors import last_succeeded_import
+from layers import partitions
 from layers.errors import GeoportalError, IngestError, InvalidParameter
 from layers.models import NATIONAL, ChangeOp, City, FeatureChange, ImportRun, ImportStatus, Layer, Visibility
-from layers.search import search_index_layer
+from layers.search import LABEL_INPUTS, search_entries, search_index_by_fid, search_index_layer
 from layers.selectors import layer_find
 from layers.services import layer_ensure
 from layers.sql import quote_ident
@@ -82,6 +95,7 @@ class _Staged:
     table: str
     counts: Counts
     fields: dict[str, str]
+    labels: list[bytes]  # search index entries by fid (layers.search.search_index_by_fid)
 
 
 @dataclass(frozen=True)
@@ -344,11 +358,15 @@ def _write(plan: _Plan, source: Source, source_crs: CRS) -> IngestResult:
     # GDAL's own feature ids are unique: a plain replace can COPY straight into the feature table
     direct = plan.mode == "replace" and plan.key is None and source.id_field is None
     layer = None
+    partition = None  # a large file: a table of its own, indexed in bulk, swapped in at the end
     if direct:
         layer = _locked(_ensure_layer(plan.city, plan.slug, theme, options))
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM layers_feature WHERE layer_id = %s", [layer.pk])
-    staged = _stage(plan, source, source_crs, layer_id=layer.pk if layer else None)
+        if partitions.wanted(source.feature_count):
+            partition = partitions.create(layer_id=layer.pk, run_id=run.pk)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM layers_feature WHERE layer_id = %s", [layer.pk])
+    staged = _stage(plan, source, source_crs, layer_id=layer.pk if layer else None, into=partition)
     if staged.counts.written == 0:
         raise IngestError(
             f"none of the {staged.counts.read} features has a usable geometry.",
@@ -370,8 +388,16 @@ def _write(plan: _Plan, source: Source, source_crs: CRS) -> IngestResult:
         changes = _merge_features(layer, staged.table, version, plan.mode)
         fields = {**layer.fields, **staged.fields}
     if changes.total or plan.mode == "replace":
-        _update_layer(layer, version, fields, theme, run, source, options)
-        search_index_layer(layer=layer)  # same transaction: search never finds features that are gone
+        if partition is not None:
+            partitions.build_indexes(partition)
+        _update_layer(layer, version, fields, theme, run, source, options, table=partition or "layers_feature")
+        # same transaction: search never finds features that are gone
+        if direct:  # the staged rows are the whole layer: its search entries were computed while reading
+            search_index_by_fid(layer=layer, table=partition or "layers_feature", entries=staged.labels)
+        else:
+            search_index_layer(layer=layer)
+        if partition is not None:
+            partitions.attach(table=partition, layer_id=layer.pk)  # last: the only step that locks readers out
     else:
         plan.warnings.add("no-change", "no feature was inserted, updated or deleted: the layer version is unchanged")
     counts = staged.counts
@@ -391,12 +417,20 @@ def _locked(layer: Layer) -> Layer:
 
 
 def _update_layer(
-    layer: Layer, version: int, fields: dict[str, str], theme: ThemeConfig, run: ImportRun, source: Source, options: LayerOptions
+    layer: Layer,
+    version: int,
+    fields: dict[str, str],
+    theme: ThemeConfig,
+    run: ImportRun,
+    source: Source,
+    options: LayerOptions,
+    *,
+    table: str = "layers_feature",
 ) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
-            "FROM (SELECT count(*) AS n, ST_Extent(geom) AS e FROM layers_feature WHERE layer_id = %s) AS x",
+            f"FROM (SELECT count(*) AS n, ST_Extent(geom) AS e FROM {table} WHERE layer_id = %s) AS x",
             [layer.pk],
         )
         layer.feature_count, xmin, ymin, xmax, ymax = cursor.fetchone()
@@ -424,31 +458,47 @@ class _Changes:
         return self.inserted + self.updated + self.deleted
 
 
-def _stage(plan: _Plan, source: Source, source_crs: CRS, *, layer_id: int | None = None) -> _Staged:
+def _stage(plan: _Plan, source: Source, source_crs: CRS, *, layer_id: int | None = None, into: str | None = None) -> _Staged:
     """COPY the prepared rows into a temporary table that disappears with the transaction,
-    or (layer_id given) straight into the layer's rows of the feature table."""
+    or (layer_id given) straight into the layer's rows of the feature table (or of `into`, its new partition)."""
     table = quote_ident(f"ingest_staging_{plan.run.pk}")
     if layer_id is None:
         target = f"{table} (n, fid, geom, properties)"
         line = _CopyLine(head=None, tail="\n")  # head: the feature number
+    elif into is not None:  # the new partition's defaults fill layer_id and the times: less for the server to parse
+        target = f"{into} (fid, geom, properties)"
+        line = _CopyLine(head="", tail="\n")
     else:
         target = "layers_feature (layer_id, fid, geom, properties, created_at, updated_at)"
         now = timezone.now().isoformat()
-        line = _CopyLine(head=str(layer_id), tail=f"\t{now}\t{now}\n")
+        line = _CopyLine(head=f"{layer_id}\t", tail=f"\t{now}\t{now}\n")
     counts = Counts()
     fields: dict[str, str] = {}
-    mapper = PropertyMapper(plan.theme, plan.warnings)
-    reproject = to_wgs84(source_crs)
+    labels: list[bytes] = []
+    large = source.feature_count >= parallel.PARALLEL_FROM
+    if large:
+        source = with_id_ranges(source)
+    job = partial(_prepare_batch, source=source, reproject=to_wgs84(source_crs), plan=plan, line=line)
     connection.ensure_connection()
     pg = connection.connection
     with pg.cursor() as cursor:
         if layer_id is None:
             cursor.execute(f"CREATE TEMP TABLE {table} (n integer, fid text, geom geometry, properties jsonb) ON COMMIT DROP")
-        # One COPY for the whole file, written from a queue by psycopg's writer thread: the server
-        # parses and indexes batch k while Python prepares batch k+1.
-        with cursor.copy(f"COPY {target} FROM STDIN", writer=QueuedLibpqWriter(cursor)) as copy:
-            for batch in iter_batches(source, plan.batch_size):
-                copy.write("".join(_batch_rows(batch, source, reproject, plan, mapper, counts, fields, line)))
+        # One COPY for the whole file, written from a queue by psycopg's writer thread: the server parses
+        # batch k while batch k+1 is prepared (by worker processes for a large file: ingest/parallel.py).
+        with (
+            parallel.in_order(job, batch_starts(source, plan.batch_size), parallel=large) as prepared,
+            _responsive_threads(),
+            cursor.copy(f"COPY {target} FROM STDIN", writer=QueuedLibpqWriter(cursor)) as copy,
+        ):
+            for part in prepared:
+                copy.write(part.data)
+                counts.add(part.counts)
+                for key, kind in part.fields.items():
+                    fields[key] = merge_field_type(fields.get(key), kind)
+                plan.warnings.merge(part.warnings)
+                if part.label_data:
+                    labels.append(part.label_data)
                 if plan.progress is not None:
                     plan.progress(counts.read, source.feature_count)
         if plan.mode != "replace" and layer_id is None:
@@ -457,7 +507,51 @@ def _stage(plan: _Plan, source: Source, source_crs: CRS, *, layer_id: int | None
     for attribute in plan.theme.attributes:  # the theme's type wins over what the values looked like
         if attribute.name in fields:
             fields[attribute.name] = attribute.type
-    return _Staged(table=table, counts=counts, fields=dict(sorted(fields.items())))
+    return _Staged(table=table, counts=counts, fields=dict(sorted(fields.items())), labels=labels)
+
+
+@contextmanager
+def _responsive_threads(interval: float = 0.0005) -> Iterator[None]:
+    """A shorter GIL switch interval while the writer thread ships COPY data.
+
+    The writer needs the GIL for a moment per 128 KiB chunk, and the main thread, busy preparing
+    the next batch, gives it up only every 5 ms by default: the writer starved (a third of a 1M-row
+    import was spent waiting on its queue). 0.5 ms lets it keep the server fed.
+    """
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(interval)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
+
+
+@dataclass
+class _Prepared:
+    """One batch as COPY bytes, with what preparing it counted, found (field types) and warned about."""
+
+    data: bytes = b""
+    counts: Counts = field(default_factory=Counts)
+    fields: dict[str, str] = field(default_factory=dict)
+    warnings: WarningLog = field(default_factory=WarningLog)
+    labels: list[str] = field(default_factory=list)  # search index rows: COPY lines fid \t key \t label
+    label_data: bytes = b""  # the labels, joined and encoded to cross from a worker process
+
+
+def _prepare_batch(start: int, *, source: Source, reproject: Any, plan: _Plan, line: _CopyLine) -> _Prepared:
+    """Read the batch at `start` and make its COPY lines (in a worker process for a large file)."""
+    out = _Prepared()
+    batch = read_batch(source, start, plan.batch_size)
+    if batch is not None:
+        mapper = PropertyMapper(plan.theme, out.warnings)
+        out.data = "".join(_batch_rows(batch, source, reproject, plan, mapper, out, line)).encode()
+        out.label_data, out.labels = "".join(out.labels).encode(), []
+    return out
+
+
+def _label_lines(fid: str, properties: dict[str, Any]) -> Iterator[str]:
+    for key, label in search_entries(properties):
+        yield f"{_copy_text(fid)}\t{_copy_text(key)}\t{_copy_text(label)}\n"
 
 
 def _batch_rows(
@@ -466,13 +560,12 @@ def _batch_rows(
     reproject: Any,
     plan: _Plan,
     mapper: PropertyMapper,
-    counts: Counts,
-    fields: dict[str, str],
+    out: _Prepared,
     line: _CopyLine,
 ) -> Iterator[str]:
     """COPY text lines (n, fid, EWKB hex, JSON) of the batch's usable rows."""
     first = batch.start + 1
-    warnings, transform = plan.warnings, plan.transform
+    warnings, transform, counts, fields = out.warnings, plan.transform, out.counts, out.fields
     geometries = prepare(
         batch.wkb, first_feature=first, reproject=reproject, target=plan.theme.geometry_type, warnings=warnings, rules=plan.rules
     )
@@ -484,7 +577,7 @@ def _batch_rows(
     if transform is None and plan.key is None and source.id_field is None:
         mapped = map_columns(mapper, lists)
         if mapped is not None:
-            yield from _columnar_rows(batch, geometries.ewkb_hex, mapped, plan, counts, fields, line)
+            yield from _columnar_rows(batch, geometries.ewkb_hex, mapped, plan, out, line)
             return
     props_rows = rows_from_lists(lists, length)
     seen: set[tuple[str, type]] = set()
@@ -500,8 +593,9 @@ def _batch_rows(
         seen.update(zip(props, map(type, props.values()), strict=True))  # field types judged once per batch
         counts.written += 1
         document = _JSON.encode(props)
-        head = number if line.head is None else line.head
-        yield f"{head}\t{_copy_text(fid)}\t{ewkb}\t{document.replace(BACKSLASH, DOUBLE_BACKSLASH)}{line.tail}"
+        out.labels.extend(_label_lines(fid, props))
+        head = f"{number}\t" if line.head is None else line.head
+        yield f"{head}{_copy_text(fid)}\t{ewkb}\t{document.replace(BACKSLASH, DOUBLE_BACKSLASH)}{line.tail}"
     for key, kind in seen:
         if kind is not type(None):
             fields[key] = merge_field_type(fields.get(key), json_type_of(kind))
@@ -512,20 +606,24 @@ def _columnar_rows(
     ewkb_hex: list[str | None],
     mapped: dict[str, list[Any]],
     plan: _Plan,
-    counts: Counts,
-    fields: dict[str, str],
+    out: _Prepared,
     line: _CopyLine,
 ) -> Iterator[str]:
     """The same COPY lines as the per-row loop of _batch_rows, for a batch map_columns could map whole."""
+    counts, fields = out.counts, out.fields
     documents, kinds_of = encode_rows(mapped, len(ewkb_hex), _JSON)
     prefix = f"{plan.run.pk}." if plan.mode == "append" else ""
     first = batch.start + 1
+    label_columns, labelled = _labelled(mapped)
     for index, (ewkb, document, row_fid) in enumerate(zip(ewkb_hex, documents, batch.fids.tolist(), strict=True)):
         if ewkb is None:
             continue
         counts.written += 1
-        head = first + index if line.head is None else line.head
-        yield f"{head}\t{_copy_text(prefix + str(row_fid))}\t{ewkb}\t{document.replace(BACKSLASH, DOUBLE_BACKSLASH)}{line.tail}"
+        if index in labelled:
+            out.labels.extend(_label_lines(prefix + str(row_fid), {key: values[index] for key, values in label_columns.items()}))
+        head = f"{first + index}\t" if line.head is None else line.head
+        # GDAL's feature ids are integers: nothing in them to escape for COPY
+        yield f"{head}{prefix}{row_fid}\t{ewkb}\t{document.replace(BACKSLASH, DOUBLE_BACKSLASH)}{line.tail}"
     written = [ewkb is not None for ewkb in ewkb_hex]
     for key, values in mapped.items():  # types of the written rows only, as the per-row path sees them
         kinds = kinds_of[key] if all(written) else {type(v) for v, ok in zip(values, written, strict=True) if ok}
@@ -533,9 +631,16 @@ def _columnar_rows(
             fields[key] = merge_field_type(fields.get(key), json_type_of(kind))
 
 
+def _labelled(mapped: dict[str, list[Any]]) -> tuple[dict[str, list[Any]], set[int]]:
+    """The label columns of a mapped batch and the rows with a value in one: most buildings have no
+    name or address, and only those rows are looked at for search index entries."""
+    columns = {key: mapped[key] for key in LABEL_INPUTS if key in mapped}
+    return columns, {index for values in columns.values() for index, value in enumerate(values) if value is not None}
+
+
 @dataclass(frozen=True)
 class _CopyLine:
-    """A COPY text line is `head \t fid \t EWKB hex \t JSON tail`; head None = the feature number."""
+    """A COPY text line is `head fid \t EWKB hex \t JSON tail`; head None = the feature number and a tab."""
 
     head: str | None
     tail: str

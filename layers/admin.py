@@ -11,11 +11,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from layers.access import can_write, manageable_cities, visible_layers
+from layers.access import can_write, manageable_cities, visible_layers, writable_layers
 from layers.models import City, Feature, FeatureChange, ImportRun, Layer
 from layers.models_access import ApiToken, AuditLog, CityRole, LayerGrant, Role
-from layers.services import layer_set_visibility
+from layers.services import layer_delete, layer_set_visibility
 from layers.services_access import audit_write, token_revoke, token_scope_details, token_set_secret
+from layers.services_features import feature_delete, feature_save
 
 
 class GeometryAsTextAdmin(admin.ModelAdmin):
@@ -90,6 +91,13 @@ class LayerAdmin(GeometryAsTextAdmin):
                 details={"fields": list(form.changed_data)},
             )
 
+    def delete_model(self, request: HttpRequest, obj: Layer) -> None:
+        layer_delete(layer=obj, user=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Layer]) -> None:
+        for layer in queryset:
+            layer_delete(layer=layer, user=request.user)
+
     @admin.display(description="collection id")
     def collection_id(self, obj: Layer) -> str:
         return obj.collection_id
@@ -106,6 +114,32 @@ class FeatureAdmin(GeometryAsTextAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Feature]:
         return _only_visible_layers(request, super().get_queryset(request))
+
+    # Writes need write permission on the feature's layer (the one check), and go through the services,
+    # which bump the layer version so no cached tile, ETag or public tile-tree entry outlives an edit.
+    def _may_write(self, request: HttpRequest, obj: Feature | None) -> bool:
+        return obj is None or request.user.is_superuser or can_write(user=request.user, layer=obj.layer)
+
+    def has_change_permission(self, request: HttpRequest, obj: Feature | None = None) -> bool:
+        return super().has_change_permission(request, obj) and self._may_write(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Feature | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._may_write(request, obj)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "layer" and not request.user.is_superuser:
+            kwargs["queryset"] = writable_layers(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Feature, form: Any, change: bool) -> None:
+        feature_save(feature=obj, user=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: Feature) -> None:
+        feature_delete(feature=obj, user=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Feature]) -> None:
+        for feature in queryset.select_related("layer"):
+            feature_delete(feature=feature, user=request.user)
 
 
 @admin.register(ImportRun)

@@ -11,8 +11,13 @@ Errors raise InvalidParameter("filter", …) quoting the offending part.
 Supported: AND/OR/NOT, = <> < > <= >=, [NOT] LIKE, [NOT] BETWEEN, [NOT] IN,
 IS [NOT] NULL, CASEI, ACCENTI (PostgreSQL `unaccent`), S_INTERSECTS, S_WITHIN,
 S_CONTAINS, S_DISJOINT, S_EQUALS, S_TOUCHES, S_CROSSES, S_OVERLAPS, S_DWITHIN
-(distance in metres, an extension), DATE('…')/TIMESTAMP('…') literals compared
-as ISO text. Not supported (400): temporal T_* and array A_* operators.
+(distance in metres, an extension); the temporal operators T_AFTER … T_STARTS
+over DATE()/TIMESTAMP()/INTERVAL() literals and date/datetime properties
+(layers/temporal.py: closed spans of timestamptz, dates at 00:00 UTC), and the
+array operators A_EQUALS (same elements, same order), A_CONTAINS, A_CONTAINEDBY
+and A_OVERLAPS over JSON-array properties and array literals (`('a', 'b')` in
+cql2-text, a JSON array in cql2-json), compiled to jsonb `=`, `@>`, `<@`.
+Comparisons of a date/datetime property accept DATE()/TIMESTAMP() and ISO text.
 """
 
 from __future__ import annotations
@@ -31,6 +36,20 @@ from shapely.errors import GEOSException
 from layers.crs import CRS84, STORAGE_SRID, Crs
 from layers.errors import InvalidParameter
 from layers.features import SqlFragment
+from layers.temporal import (
+    LITERAL_SQL,
+    NEG_INFINITY,
+    OPEN,
+    POS_INFINITY,
+    TEMPORAL_OPERATORS,
+    TEMPORAL_TYPES,
+    Span,
+    literal,
+    parse_instant,
+    property_span,
+    stored_time,
+    temporal_relation,
+)
 
 GEOMETRY_PROPERTY = "geometry"
 SPATIAL = {
@@ -44,6 +63,9 @@ SPATIAL = {
     "s_overlaps": "ST_Overlaps",
 }
 COMPARISON = ("=", "<>", "<", ">", "<=", ">=")
+TEMPORAL = (*TEMPORAL_OPERATORS, "t_disjoint")
+ARRAY = {"a_equals": "=", "a_contains": "@>", "a_containedby": "<@", "a_overlaps": None}
+_TEMPORAL_EXPECTED = "a temporal value (DATE('…'), TIMESTAMP('…'), INTERVAL(…, …) or a date/datetime property)"
 _WKT_TYPES = ("POINT", "LINESTRING", "POLYGON", "MULTIPOINT", "MULTILINESTRING", "MULTIPOLYGON", "GEOMETRYCOLLECTION")
 _KEYWORDS = {"AND", "OR", "NOT", "LIKE", "BETWEEN", "IN", "IS", "NULL", "TRUE", "FALSE"}
 
@@ -220,6 +242,13 @@ class _TextParser:
 
     def scalar(self) -> Any:
         token = self.next()
+        if token.text == "(":  # an array literal: ('a', 'b') or ()
+            items = [] if self.peek().text == ")" else [self.scalar()]
+            while self.peek().text == ",":
+                self.next()
+                items.append(self.scalar())
+            self.expect(")")
+            return items
         if token.kind == "string":
             return token.text[1:-1].replace("''", "'")
         if token.kind == "number":
@@ -303,12 +332,17 @@ def property_expression(name: str, kind: str) -> _Typed:
     if kind == "boolean":
         sql = "CASE WHEN jsonb_typeof(f.properties->%s) = 'boolean' THEN (f.properties->>%s)::boolean END"
         return _Typed(sql, [name, name], "boolean")
-    return _Typed("(f.properties->>%s)", [name], kind if kind in ("date", "datetime") else "string")
+    if kind in TEMPORAL_TYPES:
+        value = stored_time(name, kind)
+        return _Typed(value.sql, value.params, kind)
+    if kind == "array":
+        return _Typed("CASE WHEN jsonb_typeof(f.properties->%s) = 'array' THEN f.properties->%s END", [name, name], "array")
+    return _Typed("(f.properties->>%s)", [name], "string")
 
 
 def sort_expression(name: str, queryables: dict[str, str]) -> SqlFragment:
     kind = queryables.get(name)
-    if kind is None or kind == "geometry":
+    if kind is None or kind in ("geometry", "array"):
         raise InvalidParameter(
             "sortby", f"sortby: {name!r} is not a sortable property.", hint="Sortable: " + ", ".join(_names(queryables)) + "."
         )
@@ -317,7 +351,7 @@ def sort_expression(name: str, queryables: dict[str, str]) -> SqlFragment:
 
 
 def _names(queryables: dict[str, str]) -> list[str]:
-    return sorted(name for name, kind in queryables.items() if kind != "geometry")
+    return sorted(name for name, kind in queryables.items() if kind not in ("geometry", "array"))
 
 
 class _Compiler:
@@ -353,8 +387,12 @@ class _Compiler:
             return self.is_null(self.arity(op, args, 1)[0])
         if op in SPATIAL or op == "s_dwithin":
             return self.spatial(op, args)
-        hint = "Temporal (T_*) and array (A_*) operators are not supported." if op[:2] in ("t_", "a_") else None
-        raise _error(f"filter: unknown or unsupported operator {op!r}.", hint=hint)
+        if op in TEMPORAL:
+            a, b = (self.span(op, node) for node in self.arity(op, args, 2))
+            return temporal_relation(op, a, b)
+        if op in ARRAY:
+            return self.array_relation(op, *self.arity(op, args, 2))
+        raise _error(f"filter: unknown or unsupported operator {op!r}.")
 
     def arity(self, op: str, args: list[Any], count: int) -> list[Any]:
         if len(args) != count:
@@ -370,12 +408,14 @@ class _Compiler:
             return _Typed("%s::double precision", [float(node)], "number")
         if isinstance(node, str):
             return _Typed("%s::text", [node], "string")
+        if isinstance(node, list):
+            return _Typed("%s::jsonb", [json.dumps(_array_literal(node), ensure_ascii=False)], "array")
         if isinstance(node, dict):
             if "property" in node:
                 return self.property(node["property"])
             if "date" in node or "timestamp" in node:
-                kind = "date" if "date" in node else "datetime"
-                return _Typed("%s::text", [str(node[kind if kind == "date" else "timestamp"])], kind)
+                value = self.instant(node)
+                return _Typed(value.sql, value.params, "date" if "date" in node else "datetime")
             if node.get("op") in ("casei", "accenti"):
                 return self.text_function(node)
         raise _error(f"filter: expected a property or a value, found {_show(node)}.")
@@ -403,13 +443,84 @@ class _Compiler:
         typed = [self.scalar(node) for node in nodes]
         kinds = {t.type for t in typed} - {"null"}
         if kinds <= {"date", "datetime", "string"} and kinds & {"date", "datetime"}:
-            return typed  # ISO dates and timestamps compare as text
+            return [self.as_time(op, n, t) for n, t in zip(nodes, typed, strict=True)]  # all as timestamptz
+        if "array" in kinds:
+            raise _error(f"filter: {op!r} does not apply to arrays; use A_EQUALS, A_CONTAINS, A_CONTAINEDBY or A_OVERLAPS.")
         if len(kinds) > 1:
             shown = ", ".join(f"{_show(n)} ({t.type})" for n, t in zip(nodes, typed, strict=True))
             raise _error(f"filter: {op!r} compares values of different types: {shown}.")
         if "geometry" in kinds:
             raise _error(f"filter: {op!r} does not apply to geometries; use a spatial operator such as S_INTERSECTS.")
         return typed
+
+    def as_time(self, op: str, node: Any, typed: _Typed) -> _Typed:
+        """A text literal next to a date/datetime property is read as an ISO date or date-time."""
+        if typed.type != "string":
+            return typed
+        if not isinstance(node, str):
+            raise _error(f"filter: {op!r} compares a date/time with text {_show(node)}; use DATE('…') or TIMESTAMP('…').")
+        value = literal(parse_instant(node, parameter="filter", what=f"filter: {op!r}"))
+        return _Typed(value.sql, value.params, "datetime")
+
+    def instant(self, node: dict[str, Any]) -> SqlFragment:
+        kind = "date" if "date" in node else "timestamp"
+        text = node[kind]
+        if not isinstance(text, str):
+            raise _error(f"filter: {kind.upper()} needs a text value, found {_show(node)}.")
+        if kind == "date" and len(text.strip()) != 10:
+            raise _error(f"filter: DATE({text!r}) is not a date YYYY-MM-DD; use TIMESTAMP('…') for a date-time.")
+        return literal(parse_instant(text, parameter="filter", what=f"filter: {kind.upper()}"))
+
+    def span(self, op: str, node: Any) -> Span:
+        """A temporal operand of `op`: an instant literal or property, or an interval of those and '..'."""
+        if isinstance(node, dict) and "interval" in node:
+            ends = node["interval"]
+            if not isinstance(ends, list) or len(ends) != 2:
+                raise _error(f"filter: INTERVAL in {op.upper()} takes a start and an end, found {_show(node)}.")
+            start, end = (self.interval_end(op, e, bound) for e, bound in zip(ends, (NEG_INFINITY, POS_INFINITY), strict=True))
+            both_literals = start.sql == end.sql == LITERAL_SQL
+            if both_literals and start.params[0] > end.params[0]:
+                raise _error(f"filter: INTERVAL in {op.upper()} starts after it ends: {_show(node)}.")
+            return Span(start, end)
+        if isinstance(node, dict) and ("date" in node or "timestamp" in node):
+            value = self.instant(node)
+            return Span(value, value)
+        if isinstance(node, dict) and "property" in node:
+            typed = self.property(node["property"])
+            if typed.type not in TEMPORAL_TYPES:
+                raise _error(f"filter: {op.upper()} needs {_TEMPORAL_EXPECTED}; property {node['property']!r} is {typed.type}.")
+            return property_span(node["property"], typed.type)
+        raise _error(f"filter: {op.upper()} needs {_TEMPORAL_EXPECTED}, found {_show(node)}.")
+
+    def interval_end(self, op: str, end: Any, unbounded: SqlFragment) -> SqlFragment:
+        if end == OPEN:
+            return unbounded
+        if isinstance(end, str):
+            return literal(parse_instant(end, parameter="filter", what=f"filter: INTERVAL in {op.upper()}"))
+        if isinstance(end, dict) and "interval" in end:
+            raise _error(f"filter: an INTERVAL end must be an instant or '..', found {_show(end)}.")
+        return self.span(op, end).start
+
+    def array_relation(self, op: str, left: Any, right: Any) -> SqlFragment:
+        a, b = (self.array(op, node) for node in (left, right))
+        operator = ARRAY[op]
+        if operator is not None:
+            return SqlFragment(f"{a.sql} {operator} {b.sql}", a.params + b.params)
+        # Some element of a is an element of b (jsonb_build_array(x) <@ b: x is one of b's elements).
+        # NULL (not false) when either side is missing, so NOT A_OVERLAPS(…) stays unknown there, as with @>.
+        exists = f"EXISTS (SELECT 1 FROM jsonb_array_elements({a.sql}) AS e(v) WHERE jsonb_build_array(e.v) <@ {b.sql})"
+        sql = f"CASE WHEN ({a.sql}) IS NOT NULL AND ({b.sql}) IS NOT NULL THEN {exists} END"
+        return SqlFragment(sql, a.params + b.params + a.params + b.params)
+
+    def array(self, op: str, node: Any) -> _Typed:
+        if isinstance(node, list):
+            return self.scalar(node)
+        if isinstance(node, dict) and "property" in node:
+            typed = self.scalar(node)
+            if typed.type != "array":
+                raise _error(f"filter: {op.upper()} needs arrays; property {node['property']!r} is {typed.type}.")
+            return typed
+        raise _error(f"filter: {op.upper()} needs an array property or an array literal, found {_show(node)}.")
 
     def comparison(self, op: str, left: Any, right: Any) -> SqlFragment:
         a, b = self.comparable(op, left, right)
@@ -487,6 +598,21 @@ class _Compiler:
         if self.crs.srid != STORAGE_SRID:
             sql = f"ST_Transform({sql}, {STORAGE_SRID})"
         return SqlFragment(sql, params)
+
+
+def _array_literal(items: list[Any]) -> list[Any]:
+    """The JSON of an array literal: scalars, nested arrays, DATE/TIMESTAMP as their ISO text."""
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, list):
+            out.append(_array_literal(item))
+        elif item is None or isinstance(item, str | bool) or _is_number(item):
+            out.append(item)
+        elif isinstance(item, dict) and len(item) == 1 and isinstance(item.get("date", item.get("timestamp")), str):
+            out.append(next(iter(item.values())))
+        else:
+            raise _error(f"filter: an array literal may hold values and arrays only, found {_show(item)}.")
+    return out
 
 
 def _is_number(value: Any) -> bool:

@@ -45,6 +45,13 @@ class NotFound(GeoportalError):
     status = 404
 
 
+class Forbidden(GeoportalError):
+    """The caller is known but may not do this (write into a layer, import into a city)."""
+
+    code = "Forbidden"
+    status = 403
+
+
 class NotAcceptable(GeoportalError):
     code = "NotAcceptable"
     status = 406

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.contrib.postgres.indexes import GistIndex
 from django.db.models import Q
 
 NATIONAL = "belarus"  # collection-id prefix of layers that belong to no city
@@ -83,16 +82,20 @@ class Layer(models.Model):
 
 
 class Feature(models.Model):
-    """One table for all layers; a query for one layer never scans another's rows.
+    """One table for all layers, LIST-partitioned by layer (migration 0006); a query for one layer
+    never scans another's rows.
 
-    The composite GiST (layer_id, geom) needs btree_gist; keyset paging runs on
-    (layer_id, id) and item lookups on the unique (layer_id, fid).
+    Small layers share the DEFAULT partition, indexed by composite GiST (layer_id, geom) and
+    (layer_id, geom_3857) (btree_gist); a large layer imported in replace mode gets a partition of
+    its own with plain GiST indexes built in bulk (layers/partitions.py). On every partition:
+    primary key (layer_id, id) for keyset paging, (id) for lookups by id, unique (layer_id, fid).
+    The indexes are SQL of the migrations, not declared here. `geom_3857` is a stored generated
+    column (migration 0005) that only raw SQL reads, so it is not a model field either.
     """
 
     id = models.BigAutoField(primary_key=True)
-    # No single-column indexes: the planner would pick a geometry-only GiST and
-    # filter layer_id afterwards, scanning every layer's rows. The composite
-    # indexes below serve every query (and the FK lookup).
+    # No single-column indexes on the shared partition: the planner would pick a geometry-only
+    # GiST and filter layer_id afterwards, scanning every layer's rows.
     layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="features", db_index=False)
     fid = models.CharField(max_length=255, help_text="Stable source id, unique per layer.")
     geom = models.GeometryField(srid=4326, spatial_index=False)
@@ -102,10 +105,6 @@ class Feature(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=("layer", "fid"), name="feature_unique_fid_per_layer")]
-        indexes = [
-            GistIndex(fields=("layer", "geom"), name="feature_layer_geom_gist"),
-            models.Index(fields=("layer", "id"), name="feature_layer_id"),
-        ]
 
 
 class ChangeOp(models.TextChoices):

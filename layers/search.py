@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Func, JSONField
 
 from layers.errors import InvalidParameter
-from layers.models import City, Feature, Layer
+from layers.models import City, Layer
 from layers.selectors import layer_list_visible
 from layers.translit import search_key
 
@@ -57,51 +56,98 @@ def search_labels(properties: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(labels))
 
 
+# Every property search_labels reads (a row whose values of these are all null has no label).
+LABEL_INPUTS = tuple(
+    dict.fromkeys(NAME_PROPERTIES + ADDRESS_TEXT_PROPERTIES + tuple(key for pair in ADDRESS_PROPERTIES for key in pair))
+)
+
+
+def search_entries(properties: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The (key, label) rows of the index for a feature with these properties."""
+    entries: dict[str, str] = {}
+    for label in search_labels(properties):
+        key = search_key(label)
+        if len(key) >= MIN_KEY_LENGTH and key not in entries:
+            entries[key] = label
+    return list(entries.items())
+
+
 def _entries(rows: Iterable[tuple[int, dict[str, Any]]]) -> Iterator[tuple[int, str, str]]:
     for feature_id, properties in rows:
-        seen: set[str] = set()
-        for label in search_labels(properties or {}):
-            key = search_key(label)
-            if len(key) >= MIN_KEY_LENGTH and key not in seen:
-                seen.add(key)
-                yield feature_id, key, label
+        for key, label in search_entries(properties or {}):
+            yield feature_id, key, label
 
 
 @transaction.atomic
-def search_index_layer(*, layer: Layer) -> int:
+def search_index_layer(*, layer: Layer, table: str = "layers_feature") -> int:
     """Rebuild the search rows of `layer` from its features; returns how many rows it wrote.
 
     Call after every successful import (and `geoportal reindex_search` for existing data).
+    `table` is where the features are: an import that builds the layer's new partition indexes
+    it before the partition replaces the old one (layers/partitions.py).
     """
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM layers_searchentry WHERE layer_id = %s", [layer.id])
-        # Only features with a name or address property can have a label: the rest (most buildings) are not read.
-        labelled = Feature.objects.annotate(
-            present=Func(F("properties"), function="jsonb_strip_nulls", output_field=JSONField())
-        ).filter(layer=layer, present__has_any_keys=list(_LABEL_KEYS))
-        rows = labelled.order_by("id").values_list("id", "properties").iterator(chunk_size=_BATCH)
         written = 0
         batch: list[tuple[int, str, str]] = []
-        for entry in _entries(rows):
+        for entry in _entries(_labelled_rows(layer.id, table)):
             batch.append(entry)
             if len(batch) >= _BATCH:
-                written += _insert(cursor, layer.id, batch)
+                written += _insert(cursor, layer.id, batch, table)
                 batch = []
         if batch:
-            written += _insert(cursor, layer.id, batch)
+            written += _insert(cursor, layer.id, batch, table)
     return written
 
 
-def _insert(cursor: Any, layer_id: int, batch: list[tuple[int, str, str]]) -> int:
+@transaction.atomic
+def search_index_by_fid(*, layer: Layer, table: str, entries: Iterable[bytes]) -> int:
+    """Replace the search rows of `layer` by entries an import computed while reading the file:
+    COPY text lines `fid \t key \t label` (search_entries of each feature), matched to the features
+    of `table` by fid. Same rows as search_index_layer, without reading every feature back."""
+    staging = f"search_staging_{int(layer.id)}"
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM layers_searchentry WHERE layer_id = %s", [layer.id])
+        cursor.execute(f"CREATE TEMP TABLE {staging} (fid text, key text, label text) ON COMMIT DROP")
+        with cursor.copy(f"COPY {staging} FROM STDIN") as copy:
+            for chunk in entries:
+                copy.write(chunk)
+        cursor.execute(
+            f"""
+            INSERT INTO layers_searchentry (layer_id, feature_id, key, label, centre)
+            SELECT %s, f.id, e.key, e.label, ST_ClosestPoint(f.geom, ST_Centroid(f.geom))
+            FROM {staging} AS e JOIN {table} AS f ON f.layer_id = %s AND f.fid = e.fid
+            ORDER BY f.id
+            """,
+            [layer.id, layer.id],
+        )
+        written = cursor.rowcount
+        cursor.execute(f"DROP TABLE {staging}")
+    return written
+
+
+def _labelled_rows(layer_id: int, table: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(id, properties) of the features with a name or address property — the rest (most buildings)
+    cannot have a label and are not read — through a server-side cursor, _BATCH rows at a time."""
+    with connection.chunked_cursor() as rows:
+        rows.execute(
+            f"SELECT id, properties FROM {table} WHERE layer_id = %s AND jsonb_strip_nulls(properties) ?| %s ORDER BY id",
+            [layer_id, list(_LABEL_KEYS)],
+        )
+        while chunk := rows.fetchmany(_BATCH):
+            yield from ((feature_id, json.loads(p) if isinstance(p, str) else p) for feature_id, p in chunk)
+
+
+def _insert(cursor: Any, layer_id: int, batch: list[tuple[int, str, str]], table: str) -> int:
     # The centre is a point ON the geometry (a street's centroid can fall beside it).
     cursor.execute(
-        """
+        f"""
         INSERT INTO layers_searchentry (layer_id, feature_id, key, label, centre)
         SELECT %s, f.id, e.key, e.label, ST_ClosestPoint(f.geom, ST_Centroid(f.geom))
         FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS e(feature_id, key, label)
-        JOIN layers_feature AS f ON f.id = e.feature_id
+        JOIN {table} AS f ON f.layer_id = %s AND f.id = e.feature_id
         """,
-        [layer_id, [e[0] for e in batch], [e[1] for e in batch], [e[2] for e in batch]],
+        [layer_id, [e[0] for e in batch], [e[1] for e in batch], [e[2] for e in batch], layer_id],
     )
     return len(batch)
 
@@ -117,6 +163,7 @@ class SearchHit:
     bbox: tuple[float, float, float, float]
     matches: int  # features of the layer with this label (a street cut into segments)
     score: float
+    city: str | None = None  # the layer's city slug; None for a national layer
 
 
 def search_query_key(query: str) -> str:
@@ -134,6 +181,8 @@ def search_query_key(query: str) -> str:
 
 def search_features(*, query: str, user: Any = None, city: City | None = None, limit: int = 10) -> list[SearchHit]:
     """Features whose name or address matches `query` in any script, best first, one hit per (layer, label).
+
+    Without `city`: every city's layers and the national ones (the national overview's search); each hit names its city.
 
     Only layers `user` may see take part: their ids are a subquery of this SQL.
     """
@@ -156,7 +205,7 @@ def search_features(*, query: str, user: Any = None, city: City | None = None, l
                (array_agg(f.fid ORDER BY f.id))[1], min(f.id),
                ST_X((array_agg(h.centre ORDER BY f.id))[1]), ST_Y((array_agg(h.centre ORDER BY f.id))[1]),
                ST_XMin(ST_Extent(f.geom)), ST_YMin(ST_Extent(f.geom)), ST_XMax(ST_Extent(f.geom)), ST_YMax(ST_Extent(f.geom)),
-               count(*), max(h.score)
+               count(*), max(h.score), c.slug
         FROM per_feature AS h
         JOIN layers_feature AS f ON f.id = h.feature_id AND f.layer_id = h.layer_id
         JOIN layers_layer AS l ON l.id = h.layer_id
@@ -182,6 +231,7 @@ def search_features(*, query: str, user: Any = None, city: City | None = None, l
             bbox=(row[7], row[8], row[9], row[10]),
             matches=row[11],
             score=round(float(row[12]), 3),
+            city=row[13],
         )
         for row in rows
     ]

@@ -1,13 +1,15 @@
-"""Writes to the registry, one transaction each. Feature writes belong to `ingest/services.py`."""
+"""Writes to the registry, one transaction each. Imports belong to `ingest/services.py`, single-feature edits
+to `layers/services_features.py`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.gis.geos import Point, Polygon
-from django.db import transaction
+from django.db import connection, transaction
 
 from config.loader import CityConfig, Config, ThemeConfig
+from layers import partitions
 from layers.errors import InvalidParameter
 from layers.models import City, Layer, Visibility
 from layers.services_access import audit_write
@@ -114,3 +116,19 @@ def layer_set_visibility(*, layer: Layer, visibility: str, user: Any = None, act
     details = {"from": previous, "to": visibility, "version": layer.version}
     audit_write(user=user, actor=actor, action="layer.set_visibility", target=layer.collection_id, details=details)
     return layer
+
+
+@transaction.atomic
+def layer_delete(*, layer: Layer, user: Any = None, actor: str = "") -> None:
+    """Delete a layer with its features, search rows and change log; recorded in the audit log.
+
+    A large layer's own partition is dropped as a table (partitions.drop_own) rather than emptied row
+    by row; the rest cascades. The layer's public tiles go with the row (layers.signals).
+    """
+    target = layer.collection_id
+    partitions.drop_own(layer_id=layer.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM layers_searchentry WHERE layer_id = %s", [layer.pk])
+    features = layer.feature_count
+    layer.delete()
+    audit_write(user=user, actor=actor, action="layer.delete", target=target, details={"features": features})

@@ -1,12 +1,17 @@
 """Vector tiles (MVT) built in PostGIS: one SQL statement per tile.
 
 A tile holds one MVT layer per source (a registry layer), named by its
-collection id. Each source contributes its features whose geometry intersects
-the tile envelope (widened by the 64-unit buffer), clipped and quantised by
-`ST_AsMVTGeom` into a 4096-unit extent; the JSONB properties become MVT
-attributes (PostGIS turns a jsonb column's top-level keys into attributes;
-nested objects, arrays and nulls are left out) and `Feature.id` becomes the
-MVT feature id.
+collection id. Each source contributes its features whose bounding box meets
+the tile envelope, clipped (with a 64-unit buffer, so shapes join seamlessly
+across tile edges) and quantised by `ST_AsMVTGeom` into a 4096-unit extent;
+the JSONB properties become MVT attributes (PostGIS turns a jsonb column's
+top-level keys into attributes; nested objects, arrays and nulls are left
+out) and `Feature.id` becomes the MVT feature id (the viewer's identify needs
+it). At z15-16 that is the anchors' content (the same features and
+attributes) in ~7% more bytes: the feature ids the anchors do not send (4
+bytes a feature) and jsonb numbers, which ST_AsMVT always encodes as 8-byte
+doubles where typed `real` columns give 4-byte floats (typed float columns,
+measured, cost 13-100% more render time).
 
 Per-zoom content rules:
 - outside the theme's zoom range a layer contributes nothing;
@@ -24,8 +29,10 @@ Per-zoom content rules:
   priority attribute); the full set from `BRIEF_BELOW_ZOOM` on.
 
 A tile is a pure function of its sources (layer id, version, theme rules), z,
-x and y and `RENDER_REVISION`: `tile_key` hashes exactly these, so a cache
-keyed by it can never serve a tile of an older layer version.
+x and y and `RENDER_REVISION`: `tileset_key` hashes the sources and the
+revision (one key per tile set; the cache files tiles under it by z/x/y) and
+`tile_key` adds z, x and y, so a cache keyed by them can never serve a tile of
+an older layer version.
 
 Performance notes: features are read from `geom_3857`, a stored generated
 Web Mercator copy of `geom` (migration 0005_tiles) with its own composite
@@ -59,7 +66,7 @@ DETAIL_ZOOM = 16  # from here on (and when overzoomed beyond) tiles carry full d
 WORLD_M = 2 * 20037508.342789244  # width of the Web Mercator square in metres
 SIMPLIFY_FROM_POINTS = 32  # fewer vertices: not worth an ST_Simplify (measured: it doubled z13 building tiles' time)
 BRIEF_BELOW_ZOOM = 14  # below this zoom only `brief_attributes` are sent
-RENDER_REVISION = "3"  # bump when the tile SQL changes what a tile contains: every ETag and cache key changes
+RENDER_REVISION = "4"  # bump when the tile SQL changes what a tile contains: every ETag and cache key changes
 
 
 @dataclass(frozen=True)
@@ -152,17 +159,22 @@ def layers_version(layers: Iterable[Layer]) -> str:
     return hashlib.sha256(repr((RENDER_REVISION, items)).encode()).hexdigest()[:16]
 
 
-def tile_etag(*, layers: Iterable[Layer], z: int, x: int, y: int) -> str:
-    """Strong ETag (quoted) over (layer ids, layer versions, z, x, y, render revision)."""
-    items = sorted((layer.pk, layer.version) for layer in layers)
-    digest = hashlib.sha256(repr((RENDER_REVISION, items, z, x, y)).encode()).hexdigest()[:32]
-    return f'"{digest}"'
+def tileset_key(sources: Sequence[TileSource]) -> str:
+    """Hex digest over what every tile of a tile set depends on: the sources (ids, versions, rules), revision.
+
+    A tile is a pure function of (tileset_key, z, x, y): the cache files it under that pair.
+    """
+    items = sorted(repr(source) for source in sources)
+    return hashlib.sha256(repr((RENDER_REVISION, items)).encode()).hexdigest()[:32]
 
 
 def tile_key(*, sources: Sequence[TileSource], z: int, x: int, y: int) -> str:
-    """Hex digest over everything a tile depends on: the sources (ids, versions, rules), z, x, y, revision."""
-    items = sorted(repr(source) for source in sources)
-    return hashlib.sha256(repr((RENDER_REVISION, items, z, x, y)).encode()).hexdigest()[:40]
+    """Hex digest over everything a tile depends on: its tile set's key, z, x and y (the tile's ETag)."""
+    return tile_key_in(tileset_key(sources), z=z, x=x, y=y)
+
+
+def tile_key_in(set_key: str, *, z: int, x: int, y: int) -> str:
+    return hashlib.sha256(f"{set_key}/{z}/{x}/{y}".encode()).hexdigest()[:32]
 
 
 def render_tile(*, sources: Sequence[TileSource], z: int, x: int, y: int, feature_cap: int = FEATURE_CAP) -> bytes:
@@ -175,7 +187,7 @@ def render_tile(*, sources: Sequence[TileSource], z: int, x: int, y: int, featur
     shown = [source for source in sources if source.shows_at(z)]
     if not shown:
         return b""
-    params: dict[str, Any] = {"z": z, "x": x, "y": y, "margin": BUFFER / EXTENT, "half_world": WORLD_M / 2}
+    params: dict[str, Any] = {"z": z, "x": x, "y": y}
     parts = []
     for index, source in enumerate(shown):
         parts.append(f"COALESCE(({_layer_sql(index, source, z)}), ''::bytea)")
@@ -197,18 +209,9 @@ def render_tile(*, sources: Sequence[TileSource], z: int, x: int, y: int, featur
     return bytes(row[0]) if row and row[0] is not None else b""
 
 
-# The tile envelope (for clipping) and, widened by the buffer and clamped to
-# the Mercator square (the margin would wrap around the antimeridian
-# otherwise), for the index search on (layer_id, geom_3857).
+# The tile envelope: the index search on (layer_id, geom_3857) and the clipping.
 _TILE_CTE = """
-WITH tile AS MATERIALIZED (
-    SELECT env.box AS box3857,
-           ST_MakeEnvelope(
-               GREATEST(ST_XMin(env.wide), -%(half_world)s), GREATEST(ST_YMin(env.wide), -%(half_world)s),
-               LEAST(ST_XMax(env.wide), %(half_world)s), LEAST(ST_YMax(env.wide), %(half_world)s), 3857) AS wide3857
-    FROM (SELECT ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int) AS box,
-                 ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int, margin => %(margin)s::float8) AS wide) AS env
-)"""
+WITH tile AS MATERIALIZED (SELECT ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int) AS box3857)"""
 
 
 def _kept_attributes(source: TileSource, z: int) -> tuple[str, ...] | None:
@@ -236,12 +239,15 @@ def _layer_sql(index: int, source: TileSource, z: int) -> str:
     geom = simplified if z < DETAIL_ZOOM else "f.geom_3857"
     drop_small = "AND (ST_Dimension(f.geom_3857) < 2 OR ST_Area(f.geom_3857) >= %(min_area)s)" if z < DETAIL_ZOOM else ""
     order = f"ORDER BY f.properties -> %(priority_{index})s ASC NULLS LAST, f.id" if source.priority_attribute else ""
+    # Features whose box meets the tile itself: one lying wholly in the buffer would only be drawn
+    # outside the tile, where MapLibre clips fills and lines and drops symbols anchored there.
+    # The buffer still keeps the edges of what crosses the tile border seamless.
     return f"""
         SELECT ST_AsMVT(mvt, %(name_{index})s, {EXTENT}, 'geom', 'id') FROM (
             SELECT f.id, {_properties_sql(index, source, z)} AS properties,
                    ST_AsMVTGeom({geom}, tile.box3857, {EXTENT}, {BUFFER}, true) AS geom
-            FROM tile, layers_feature AS f
-            WHERE f.layer_id = %(layer_{index})s::bigint AND f.geom_3857 && tile.wide3857 {drop_small}
+            FROM tile CROSS JOIN layers_feature AS f
+            WHERE f.layer_id = %(layer_{index})s::bigint AND f.geom_3857 && tile.box3857 {drop_small}
             {order}
             LIMIT %(cap_{index})s
         ) AS mvt WHERE mvt.geom IS NOT NULL"""

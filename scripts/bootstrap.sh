@@ -3,7 +3,7 @@
 # MapLibre GL JS from npm, the embedded PostGIS and compiled translations.
 #
 #   scripts/bootstrap.sh demo   what `make demo` needs
-#   scripts/bootstrap.sh test   the same plus test tools (chromium, pytest, ruff, mypy)
+#   scripts/bootstrap.sh test   the same plus test tools (chromium, nginx, pytest, ruff, mypy)
 #
 # Every step checks first and does nothing when its work is already done, so a
 # second run takes seconds. Written for a bare Debian 12: no sudo, curl, ps or
@@ -33,7 +33,8 @@ die() {
 # --- 1. Debian packages -------------------------------------------------------
 PACKAGES=(python3 python3-venv python3-dev postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal-dev g++ nodejs npm gettext)
 if [[ "$MODE" == test ]]; then
-	PACKAGES+=(chromium)
+	# nginx: tests/tiles/test_nginx.py runs docker/nginx.conf (brotli_static needs the module)
+	PACKAGES+=(chromium nginx-light libnginx-mod-http-brotli-static)
 fi
 
 package_present() {

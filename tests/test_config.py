@@ -143,6 +143,61 @@ def test_theme_with_unknown_attribute_type_names_the_attribute(config_copy: Path
     assert info.value.path == path
 
 
+def test_shipped_themes_place_utilities_and_buildings_in_time() -> None:
+    themes = load_config().themes
+    assert themes["utilities"].temporal is not None and themes["utilities"].temporal.instant == "installed"
+    assert themes["buildings"].temporal is not None and themes["buildings"].temporal.instant == "construction_date"
+    for slug in ("utilities", "buildings"):
+        temporal = themes[slug].temporal
+        assert temporal is not None
+        attribute = themes[slug].attribute(temporal.attributes[0])
+        assert attribute is not None and attribute.type == "date"
+    assert themes["buildings"].attribute("year_built").type == "integer"  # type: ignore[union-attr]
+
+
+def _temporal(value: Any) -> Callable[[Any], None]:
+    def change(data: Any) -> None:
+        data["temporal"] = value
+
+    return change
+
+
+TEMPORAL_ERRORS = {
+    "unknown_key": (_temporal({"instant": "installed", "zone": "UTC"}), "temporal.zone", "unknown key"),
+    "not_a_mapping": (_temporal("installed"), "temporal", "expected a mapping, found str"),
+    "no_such_attribute": (_temporal({"instant": "laid_on"}), "temporal.instant", "names no attribute of this theme: 'laid_on'"),
+    "wrong_attribute_type": (_temporal({"instant": "diameter_mm"}), "temporal.instant", "has type 'integer'; expected date"),
+    "name_not_text": (_temporal({"instant": 2019}), "temporal.instant", "expected an attribute name, found 2019"),
+    "instant_and_start": (_temporal({"instant": "installed", "start": "installed"}), "temporal", "not both"),
+    "start_without_end": (_temporal({"start": "installed"}), "temporal", "expected {instant: attribute}"),
+    "same_start_and_end": (_temporal({"start": "installed", "end": "installed"}), "temporal.end", "use 'instant'"),
+}
+
+
+@pytest.mark.parametrize("case", TEMPORAL_ERRORS)
+def test_invalid_temporal_key_names_file_key_and_problem(config_copy: Path, case: str) -> None:
+    change, key, problem = TEMPORAL_ERRORS[case]
+    path = config_copy / "themes" / "utilities.yaml"
+    _edit_yaml(path, change)
+    with pytest.raises(ConfigError) as info:
+        load_config(config_copy)
+    assert (info.value.path, info.value.key) == (path, key)
+    assert problem in str(info.value)
+
+
+def test_temporal_interval_of_two_date_attributes_loads(config_copy: Path) -> None:
+    path = config_copy / "themes" / "utilities.yaml"
+
+    def change(data: Any) -> None:
+        retired = dict(data["attributes"][-1], name="retired", synonyms=["retired"])
+        data["attributes"].append(retired)
+        data["temporal"] = {"start": "installed", "end": "retired"}
+
+    _edit_yaml(path, change)
+    temporal = load_config(config_copy).themes["utilities"].temporal
+    assert temporal is not None and (temporal.instant, temporal.start, temporal.end) == (None, "installed", "retired")
+
+
 def test_geoportal_check_reports_invalid_config_without_traceback(config_copy: Path) -> None:
     path = config_copy / "cities.yaml"
     _edit_yaml(path, _set("colour", "red"))
@@ -190,7 +245,7 @@ def test_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
         ("/srv/static/", f"{tmp_path}/static/"),
         ("/var/cache/nginx/tiles", f"{tmp_path}/cache"),
         ("/var/run/nginx.pid", f"{tmp_path}/nginx.pid"),
-        ("user nginx;", "" if os.geteuid() else "user www-data;"),
+        ("user www-data;", "" if os.geteuid() else "user www-data;"),
     ):
         assert container_path in text
         text = text.replace(container_path, local)

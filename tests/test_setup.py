@@ -15,6 +15,7 @@ EXPECTED = {
     "sample-roads": ("roads", 2504),
     "sample-utilities": ("utilities", 79),
     "sample-addresses": ("addresses", 1377),
+    "sample-water": ("water", 14),
     "belarus-country": ("boundaries", 1),
     "belarus-districts": ("boundaries", 119),
 }

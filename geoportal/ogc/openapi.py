@@ -2,6 +2,12 @@
 
 Self-contained on purpose: every $ref points inside this document (closed
 networks cannot fetch the OGC schema repository).
+
+OGC API - Tiles paths (geoportal/tiles/ogc_views.py) are described too: tile
+matrix sets, the tilesets of a collection and of a city, and the tiles
+themselves (binary Mapbox Vector Tiles; 204 for an empty tile). The XYZ
+/tiles/… and TileJSON URLs are not part of this API (they live outside /ogc,
+for MapLibre) and are left out.
 """
 
 from __future__ import annotations
@@ -11,8 +17,11 @@ from typing import Any
 from django.conf import settings
 
 from geoportal.ogc.params import FORMATS, ITEMS_PARAMETERS
+from layers.tiles import MAX_ZOOM
 
 _REF = "#/components/"
+MVT = "application/vnd.mapbox-vector-tile"
+TILE_MATRIX_SETS = ["WebMercatorQuad", "WorldCRS84Quad"]
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:
@@ -117,6 +126,87 @@ def _paths() -> dict[str, Any]:
     }
 
 
+def _json_ok(description: str, schema: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref("schemas", schema)}}}
+
+
+def _tile_responses() -> dict[str, Any]:
+    return {
+        "200": {
+            "description": "The tile (Mapbox Vector Tile; gzip or br Content-Encoding when the client accepts it)",
+            "content": {MVT: {"schema": {"type": "string", "format": "binary"}}},
+        },
+        "204": {"description": "The tile holds no feature"},
+        "304": {"description": "Not modified (If-None-Match matched the ETag)"},
+        **_errors("400", "404"),
+    }
+
+
+def _tile_paths() -> dict[str, Any]:
+    """OGC API - Tiles: tile addresses in OGC order, row (y) before column (x); tiles in WebMercatorQuad only."""
+    tile = ["tileMatrixSetId", "tileMatrix", "tileRow", "tileCol"]
+    paths = {
+        "/tileMatrixSets": _get(
+            "The tile matrix sets", "getTileMatrixSetsList", [], {"200": _json_ok("Tile matrix sets", "TileMatrixSets")}, "Tiles"
+        ),
+        "/tileMatrixSets/{tileMatrixSetId}": _get(
+            "One tile matrix set (OGC 2D TMS 2.0)",
+            "getTileMatrixSet",
+            ["tileMatrixSetId"],
+            {"200": _json_ok("Tile matrix set", "TileMatrixSet"), **_errors("404")},
+            "Tiles",
+        ),
+    }
+    for owner, param, label in (("collections", "collectionId", "Collection"), ("cities", "cityId", "City")):
+        base = f"/{owner}/{{{param}}}/tiles"
+        what = "a collection" if owner == "collections" else "a city (every layer the caller may see)"
+        paths[base] = _get(
+            f"Vector tilesets of {what}",
+            f"get{label}VectorTileSetsList",
+            [param],
+            {"200": _json_ok("Tilesets", "TileSets"), **_errors("404")},
+            "Tiles",
+        )
+        paths[f"{base}/{{tileMatrixSetId}}"] = _get(
+            f"Vector tileset of {what}",
+            f"get{label}VectorTileSet",
+            [param, "tileMatrixSetId"],
+            {"200": _json_ok("Tileset", "TileSet"), **_errors("404")},
+            "Tiles",
+        )
+        paths[f"{base}/{{tileMatrixSetId}}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"] = _get(
+            f"A vector tile of {what}", f"get{label}VectorTile", [param, *tile, "tileVersion"], _tile_responses(), "Tiles"
+        )
+    return paths
+
+
+def _tile_parameters(city_ids: list[str]) -> dict[str, Any]:
+    city_schema: dict[str, Any] = {"type": "string"}
+    if city_ids:
+        city_schema["enum"] = city_ids
+    integer = {"type": "integer", "minimum": 0}
+    return {
+        "cityId": _path("cityId", "City slug, e.g. 'lida'.", city_schema),
+        "tileMatrixSetId": _path(
+            "tileMatrixSetId",
+            "Tile matrix set; tiles are served in WebMercatorQuad only (WorldCRS84Quad is defined, its tiles are 404).",
+            {"type": "string", "enum": TILE_MATRIX_SETS},
+        ),
+        "tileMatrix": _path("tileMatrix", "Zoom level.", {"type": "integer", "minimum": 0, "maximum": MAX_ZOOM}),
+        "tileRow": _path("tileRow", "Row (y), 0 at the top; below 2^tileMatrix.", integer),
+        "tileCol": _path("tileCol", "Column (x), 0 at the left; below 2^tileMatrix.", integer),
+        "tileVersion": _query(
+            "v",
+            "The version from the tileset's URL template: a tile with the current version may be cached for good.",
+            {"type": "string"},
+        ),
+    }
+
+
+def _path(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
+
+
 def _parameters(collection_ids: list[str]) -> dict[str, Any]:
     limits = settings.GEOPORTAL
     collection_schema: dict[str, Any] = {"type": "string"}
@@ -158,7 +248,13 @@ def _parameters(collection_ids: list[str]) -> dict[str, Any]:
             "explode": False,
         },
         "datetime": _query(
-            "datetime", "RFC 3339 instant or interval; layers have no time yet, so every feature matches.", {"type": "string"}
+            "datetime",
+            (
+                "A date (2019-05-01), an RFC 3339 date-time, or an interval start/end with '..' for an open end."
+                " Selects features whose time (the theme's temporal attribute: see the collection's temporal extent)"
+                " intersects it; a collection without time selects none."
+            ),
+            {"type": "string"},
         ),
         "cursor": _query("cursor", "Opaque cursor from a 'next' or 'prev' link.", {"type": "string"}),
         "crs": _query("crs", "Output CRS, a URI from the collection's 'crs' list (CRS84 by default).", {"type": "string"}),
@@ -183,6 +279,88 @@ def _parameters(collection_ids: list[str]) -> dict[str, Any]:
 
 def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+def _tile_schemas() -> dict[str, Any]:
+    links = {"type": "array", "items": _ref("schemas", "Link")}
+    tileset = {
+        "type": "object",
+        "required": ["dataType", "crs", "links"],
+        "properties": {
+            "title": {"type": "string"},
+            "dataType": {"type": "string", "enum": ["vector"]},
+            "crs": {"type": "string"},
+            "tileMatrixSetURI": {"type": "string"},
+            "boundingBox": {"type": "object"},
+            "layers": {"type": "array", "items": {"type": "object", "required": ["id"]}},
+            "links": links,
+        },
+    }
+    return {
+        "TileMatrixSets": {
+            "type": "object",
+            "required": ["tileMatrixSets"],
+            "properties": {
+                "tileMatrixSets": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "links"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "title": {"type": "string"},
+                            "uri": {"type": "string"},
+                            "links": links,
+                        },
+                    },
+                },
+                "links": links,
+            },
+        },
+        "TileMatrixSet": {
+            "type": "object",
+            "required": ["id", "crs", "tileMatrices"],
+            "properties": {
+                "id": {"type": "string"},
+                "uri": {"type": "string"},
+                "crs": {"type": "string"},
+                "orderedAxes": {"type": "array", "items": {"type": "string"}},
+                "tileMatrices": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": [
+                            "id",
+                            "scaleDenominator",
+                            "cellSize",
+                            "pointOfOrigin",
+                            "tileWidth",
+                            "tileHeight",
+                            "matrixWidth",
+                            "matrixHeight",
+                        ],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "scaleDenominator": {"type": "number"},
+                            "cellSize": {"type": "number"},
+                            "cornerOfOrigin": {"type": "string", "enum": ["topLeft", "bottomLeft"]},
+                            "pointOfOrigin": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+                            "tileWidth": {"type": "integer"},
+                            "tileHeight": {"type": "integer"},
+                            "matrixWidth": {"type": "integer"},
+                            "matrixHeight": {"type": "integer"},
+                        },
+                    },
+                },
+            },
+        },
+        "TileSets": {
+            "type": "object",
+            "required": ["tilesets"],
+            "properties": {"tilesets": {"type": "array", "items": tileset}, "links": links},
+        },
+        "TileSet": tileset,
+    }
 
 
 def _schemas() -> dict[str, Any]:
@@ -249,6 +427,7 @@ def _schemas() -> dict[str, Any]:
                 "timeStamp": {"type": "string", "format": "date-time"},
             },
         },
+        **_tile_schemas(),
         "Exception": {
             "type": "object",
             "required": ["code"],
@@ -265,7 +444,7 @@ def _error_responses() -> dict[str, Any]:
     }
 
 
-def build(*, server_url: str, collection_ids: list[str]) -> dict[str, Any]:
+def build(*, server_url: str, collection_ids: list[str], city_ids: list[str] | None = None) -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
         "info": {
@@ -273,12 +452,17 @@ def build(*, server_url: str, collection_ids: list[str]) -> dict[str, Any]:
             "version": "1.0.0",
             "description": (
                 "OGC API - Features Part 1 (core, GeoJSON, HTML, OpenAPI 3.0), Part 2 (CRS by reference)"
-                " and Part 3 (queryables, CQL2 text and JSON filters); sortby, properties, skipGeometry."
+                " and Part 3 (queryables, CQL2 text and JSON filters); sortby, properties, skipGeometry;"
+                " OGC API - Tiles (vector tiles of collections and cities)."
             ),
             "license": {"name": "AGPL-3.0-or-later"},
         },
         "servers": [{"url": server_url}],
-        "tags": [{"name": "Capabilities"}, {"name": "Data"}],
-        "paths": _paths(),
-        "components": {"parameters": _parameters(collection_ids), "schemas": _schemas(), "responses": _error_responses()},
+        "tags": [{"name": "Capabilities"}, {"name": "Data"}, {"name": "Tiles"}],
+        "paths": {**_paths(), **_tile_paths()},
+        "components": {
+            "parameters": {**_parameters(collection_ids), **_tile_parameters(city_ids or [])},
+            "schemas": _schemas(),
+            "responses": _error_responses(),
+        },
     }

@@ -13,16 +13,18 @@ import io
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import shapely.geometry
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 
+from config.loader import TemporalConfig
 from geoportal.conditional import etag_matches
 from geoportal.config import project_config
 from geoportal.ogc import openapi as openapi_builder
@@ -43,7 +45,8 @@ from layers.errors import NotFound
 from layers.features import Output, feature_get_geojson, feature_page_geojson
 from layers.models import Visibility
 from layers.queryables import Queryable, layer_queryables, queryable_types, queryables_schema
-from layers.selectors import layer_list_visible
+from layers.selectors import city_list, layer_list_visible
+from layers.temporal import time_extent
 
 CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
 CSV = "text/csv"
@@ -64,9 +67,13 @@ CONFORMANCE = [
             "accent-insensitive-comparison",
             "basic-spatial-functions",
             "spatial-functions",
+            "temporal-functions",
+            "array-functions",
         )
     ),
 ]
+TRS_GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+_MISSING = object()
 TITLE = "Geoportal of the Smart Cities of Belarus"
 DESCRIPTION = (
     "Municipal and national spatial data of Belarus (roads, buildings, utilities, boundaries, addresses, transport)"
@@ -154,11 +161,32 @@ def _collection_doc(request: HttpRequest, layer: Source, fmt: str) -> dict[str, 
     }
     if layer.extent is not None:
         doc["extent"] = {"spatial": {"bbox": [list(layer.extent.extent)], "crs": CRS84_URI}}
+    interval = _time_extent(layer)
+    if interval is not None:
+        doc.setdefault("extent", {})["temporal"] = {"interval": [interval], "trs": TRS_GREGORIAN}
     if layer.license:
         doc["license"] = layer.license
     if layer.attribution:
         doc["attribution"] = layer.attribution
     return doc
+
+
+def _temporal(layer: Source) -> TemporalConfig | None:
+    theme = project_config().themes.get(layer.theme)
+    return theme.temporal if theme else None
+
+
+def _time_extent(layer: Source) -> list[str | None] | None:
+    """From the data (a scan), cached per layer version: the key changes whenever the features do."""
+    temporal = _temporal(layer)
+    if temporal is None:
+        return None
+    key = f"ogc-time-extent:{layer.id}:{layer.version}:{layer.updated_at.isoformat() if layer.updated_at else ''}"
+    found = cache.get(key, _MISSING)
+    if found is _MISSING:
+        found = time_extent(layer_ids(layer), temporal, queryable_types(_queryables(layer)))
+        cache.set(key, found, timeout=None)
+    return cast("list[str | None] | None", found)
 
 
 def _offered_crs(layer: Source) -> list[str]:
@@ -194,7 +222,9 @@ def queryables(request: HttpRequest, cid: str) -> HttpResponse:
 def items(request: HttpRequest, cid: str) -> HttpResponse:
     fmt = negotiate_format(request, offered=(*FORMATS, "csv"))
     layer = _source(request, cid)
-    query = parse_items_query(request, offered_crs=_offered_crs(layer), queryables=queryable_types(_queryables(layer)))
+    query = parse_items_query(
+        request, offered_crs=_offered_crs(layer), queryables=queryable_types(_queryables(layer)), temporal=_temporal(layer)
+    )
     etag = _etag(request, layer, fmt)
     if etag_matches(request, etag):
         return _not_modified(etag, layer)
@@ -204,12 +234,12 @@ def items(request: HttpRequest, cid: str) -> HttpResponse:
         after_id=query.after_id,
         offset=query.offset,
         bbox=query.bbox,
-        conditions=[query.condition] if query.condition else [],
+        conditions=[c for c in (query.condition, query.time_condition) if c is not None],
         sort=query.sort,
         output=_output(layer, query.output),
     )
     meta: dict[str, Any] = {"numberReturned": page.number_returned}
-    if query.bbox is None and query.condition is None:
+    if query.bbox is None and query.condition is None and query.time_condition is None:
         # Exact and free: ingest maintains feature_count; a filtered count would cost a scan, so it is omitted.
         meta["numberMatched"] = layer.feature_count
     meta["timeStamp"] = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -323,12 +353,28 @@ def item(request: HttpRequest, cid: str, fid: str) -> HttpResponse:
         if crs.uri == CRS84_URI and feature.get("geometry"):
             context["map_geojson"] = {"type": "FeatureCollection", "features": [feature]}
         properties = [(key, _cell(value)) for key, value in (feature.get("properties") or {}).items()]
+        context["time"] = _feature_time(layer, feature)
         response = _html("item.html", {**context, "properties": properties})
     else:
         # The Feature text ends with its closing brace: add the links member before it.
         response = HttpResponse(text[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False) + "}", content_type=GEOJSON)
     response["Content-Crs"] = f"<{crs.uri}>"
     return _cacheable(response, etag, layer)
+
+
+def _feature_time(layer: Source, feature: dict[str, Any]) -> dict[str, str] | None:
+    """The feature's place in time for the HTML page: its instant, or its interval ('..' for an open end)."""
+    temporal = _temporal(layer)
+    props = feature.get("properties") or {}
+    if temporal is None:
+        return None
+    if temporal.instant is not None:
+        value = props.get(temporal.instant)
+        return {"name": temporal.instant, "text": _cell(value)} if value is not None else None
+    start, end = props.get(str(temporal.start)), props.get(str(temporal.end))
+    if start is None and end is None:
+        return None
+    return {"name": f"{temporal.start} – {temporal.end}", "text": f"{_cell(start) or '..'} / {_cell(end) or '..'}"}
 
 
 def _feature_text(layer: Source, fid: str, output: Output) -> str | None:
@@ -346,7 +392,9 @@ def openapi(request: HttpRequest) -> HttpResponse:
     negotiate_format(request, offered=("json",))
     cids = [layer.collection_id for layer in layer_list_visible(user=request.user)]
     cids += [theme.collection_id for theme in theme_collections(user=request.user, themes=project_config().themes)]
-    return _json(openapi_builder.build(server_url=request.build_absolute_uri("/ogc"), collection_ids=cids), OPENAPI)
+    cities = [city.slug for city in city_list()]
+    doc = openapi_builder.build(server_url=request.build_absolute_uri("/ogc"), collection_ids=cids, city_ids=cities)
+    return _json(doc, OPENAPI)
 
 
 # ETag: derived from what the response depends on, so a 304 costs one layer lookup and no feature query.

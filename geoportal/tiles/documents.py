@@ -8,11 +8,13 @@ queries the database or checks permissions.
 from __future__ import annotations
 
 import copy
+import html
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from config.loader import ThemeConfig
+from geoportal.env import Basemap
 from layers.models import City, Layer
 from layers.tiles import MAX_ZOOM
 
@@ -21,6 +23,9 @@ STYLE_MAXZOOM = 16  # tiles are served to this zoom in styles; MapLibre overzoom
 BACKGROUND = "#f2efe9"
 # Draw order of geometry kinds: areas under lines under points.
 _GEOMETRY_ORDER = {"MultiPolygon": 0, "Polygon": 0, "MultiLineString": 1, "LineString": 1, "MultiPoint": 2, "Point": 2}
+# Themes drawn beneath all others (the basemap's ground): water under boundaries, buildings and roads.
+_UNDERLAY_THEMES = ("water",)
+BASEMAP_SOURCE = "basemap"
 
 Themes = Mapping[str, ThemeConfig]
 
@@ -142,13 +147,16 @@ def style_layers(layer: Layer, theme: ThemeConfig | None, *, source: str) -> lis
     return entries
 
 
-def draw_order(layers: Sequence[Layer], themes: Themes) -> list[Layer]:
-    def key(layer: Layer) -> tuple[int, str, str]:
-        theme = themes.get(layer.theme)
-        kind = theme.geometry_type if theme else layer.geometry_type
-        return (_GEOMETRY_ORDER.get(kind, 1), layer.theme, layer.slug)
+def _draw_key(layer: Layer, themes: Themes) -> tuple[int, int, str, str]:
+    theme = themes.get(layer.theme)
+    kind = theme.geometry_type if theme else layer.geometry_type
+    underlay = 0 if layer.theme in _UNDERLAY_THEMES else 1
+    return (underlay, _GEOMETRY_ORDER.get(kind, 1), layer.theme, layer.slug)
 
-    return sorted(layers, key=key)
+
+def draw_order(layers: Sequence[Layer], themes: Themes) -> list[Layer]:
+    """Bottom first: water, then areas, lines, points; by theme and slug within each."""
+    return sorted(layers, key=lambda layer: _draw_key(layer, themes))
 
 
 def _all_style_layers(layers: Sequence[Layer], themes: Themes, *, source: str | None = None) -> list[dict[str, Any]]:
@@ -158,6 +166,30 @@ def _all_style_layers(layers: Sequence[Layer], themes: Themes, *, source: str | 
         for layer in draw_order(layers, themes)
         for entry in style_layers(layer, themes.get(layer.theme), source=source or layer.collection_id)
     ]
+
+
+def _city_and_national_layers(layers: Sequence[Layer], national: Sequence[Layer], themes: Themes) -> list[dict[str, Any]]:
+    """One draw order over both: the city's water lies under the national boundaries, the national
+    water under the city's buildings. The sort is stable, so at equal rank national layers stay below."""
+    placed = [(layer, layer.collection_id) for layer in draw_order(national, themes)]
+    placed += [(layer, "geoportal") for layer in draw_order(layers, themes)]
+    placed.sort(key=lambda item: _draw_key(item[0], themes)[:2])
+    return [entry for layer, source in placed for entry in style_layers(layer, themes.get(layer.theme), source=source)]
+
+
+def basemap_source(basemap: Basemap) -> dict[str, Any]:
+    """The optional external raster basemap (GEOPORTAL_BASEMAP_URL): an XYZ source, drawn under everything."""
+    source: dict[str, Any] = {"type": "raster", "tiles": [basemap.url], "tileSize": 256, "maxzoom": basemap.max_zoom}
+    if basemap.attribution:
+        source["attribution"] = html.escape(basemap.attribution)  # MapLibre shows attributions as HTML
+    return source
+
+
+def _with_basemap(sources: dict[str, Any], layers: list[Any], basemap: Basemap | None) -> tuple[dict[str, Any], list[Any]]:
+    if basemap is None:
+        return sources, layers
+    raster = {"id": BASEMAP_SOURCE, "type": "raster", "source": BASEMAP_SOURCE}
+    return {BASEMAP_SOURCE: basemap_source(basemap), **sources}, [raster, *layers]
 
 
 def national_sources(base: str, layers: Sequence[Layer], themes: Themes) -> dict[str, dict[str, Any]]:
@@ -191,7 +223,14 @@ def _style(name: str, *, centre: tuple[float, float], zoom: int, sources: dict[s
 
 
 def city_style(
-    *, base: str, city: City, layers: Sequence[Layer], version: str, national: Sequence[Layer], themes: Themes
+    *,
+    base: str,
+    city: City,
+    layers: Sequence[Layer],
+    version: str,
+    national: Sequence[Layer],
+    themes: Themes,
+    basemap: Basemap | None = None,
 ) -> dict[str, Any]:
     """The city's map: the national basemap layers, then the city's layers from the composite tile."""
     composite: dict[str, Any] = {
@@ -204,8 +243,11 @@ def city_style(
     attribution = attribution_of(layers)
     if attribution:
         composite["attribution"] = attribution
-    sources = {"geoportal": composite, **national_sources(base, national, themes)}
-    entries = [*_all_style_layers(national, themes), *_all_style_layers(layers, themes, source="geoportal")]
+    sources, entries = _with_basemap(
+        {"geoportal": composite, **national_sources(base, national, themes)},
+        _city_and_national_layers(layers, national, themes),
+        basemap,
+    )
     style = _style(
         f"Geoportal — {city.title('en')}",
         centre=(city.centre.x, city.centre.y),
@@ -218,17 +260,22 @@ def city_style(
 
 
 def national_style(
-    *, base: str, national: Sequence[Layer], themes: Themes, fallback_bounds: tuple[float, float, float, float]
+    *,
+    base: str,
+    national: Sequence[Layer],
+    themes: Themes,
+    fallback_bounds: tuple[float, float, float, float],
+    basemap: Basemap | None = None,
 ) -> dict[str, Any]:
-    """The national overview: public national layers only."""
+    """The national overview: public national layers only (water first, then boundaries …)."""
     boxes = [layer_bounds(layer) for layer in national if layer.extent is not None]
     bounds = union_bounds(boxes) if boxes else fallback_bounds
-    entries = _all_style_layers(national, themes)
+    sources, entries = _with_basemap(national_sources(base, national, themes), _all_style_layers(national, themes), basemap)
     style = _style(
         "Geoportal — Belarus",
         centre=((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2),
         zoom=fit_zoom(bounds),
-        sources=national_sources(base, national, themes),
+        sources=sources,
         layers=entries,
     )
     style["metadata"] = {"geoportal:city": None}

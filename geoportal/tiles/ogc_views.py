@@ -26,9 +26,11 @@ from django.views.decorators.http import require_safe
 
 from geoportal.config import project_config
 from geoportal.tiles import documents
+from geoportal.tiles.public import composite_name
 from geoportal.tiles.views import MVT_CONTENT_TYPE, tile_response
 from layers.errors import NotFound
 from layers.models import Layer
+from layers.queryables import json_schema_of
 from layers.selectors import city_get, layer_get_visible, layer_list_visible
 from layers.tiles import MAX_ZOOM, layers_version, tile_check
 
@@ -152,7 +154,10 @@ def _tileset(
                 "dataType": "vector",
                 "minTileMatrix": str(entry["minzoom"]),
                 "maxTileMatrix": str(entry["maxzoom"]),
-                "propertiesSchema": {"type": "object", "properties": {k: {"type": v} for k, v in entry["fields"].items()}},
+                "propertiesSchema": {
+                    "type": "object",
+                    "properties": {name: json_schema_of(kind) for name, kind in entry["fields"].items()},
+                },
             }
             for entry in vector_layers
         ],
@@ -192,7 +197,7 @@ def collection_tile(request: HttpRequest, cid: str, tms: str, z: int, y: int, x:
     _served(tms)
     tile_check(z=z, x=x, y=y)
     layer = layer_get_visible(cid=cid, user=request.user)
-    return tile_response(request, layers=[layer], version=str(layer.version), z=z, x=x, y=y)
+    return tile_response(request, layers=[layer], version=str(layer.version), z=z, x=x, y=y, public_name=cid)
 
 
 @require_safe
@@ -219,4 +224,5 @@ def city_tile(request: HttpRequest, city: str, tms: str, z: int, y: int, x: int)
     _served(tms)
     tile_check(z=z, x=x, y=y)
     layers = list(layer_list_visible(user=request.user, city=city_get(slug=city)))
-    return tile_response(request, layers=layers, version=layers_version(layers), z=z, x=x, y=y)
+    version = layers_version(layers)
+    return tile_response(request, layers=layers, version=version, z=z, x=x, y=y, public_name=composite_name(city))

@@ -5,7 +5,8 @@ What an anonymous visitor asks for is seeded: the city's composite tile
 (a layer's own extent when it has one) for every zoom in the range. Tiles
 already in the cache are skipped, so a seed may be interrupted and resumed;
 after an import the new layer version has new keys and a re-seed renders
-only what changed.
+only what changed. The public tree (`geoportal.tiles.public`) is synced
+first, so nginx serves what is seeded from disk.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from geoportal.tiles.cache import IDENTITY, cached_tile, tile_cache
-from geoportal.tiles.views import tile_sources
+from geoportal.tiles.cache import IDENTITY, TileAddress, cached_tile, tile_cache, tile_sources
 from layers.models import City, Layer
 from layers.selectors import layer_list_visible
-from layers.tiles import TileSource, tile_for_lonlat, tile_key
+from layers.tiles import TileSource, tile_for_lonlat, tileset_key
 
 Bounds = tuple[float, float, float, float]
 
@@ -71,7 +71,8 @@ def seed_jobs(city: City, zooms: range) -> tuple[int, Iterator[SeedJob]]:
 def seed_one(job: SeedJob) -> bool:
     """Render `job` into the cache unless it is there already; True when it was rendered."""
     cache = tile_cache()
-    if cache is not None and cache.has(tile_key(sources=job.sources, z=job.z, x=job.x, y=job.y)):
+    tile = TileAddress(tileset_key(job.sources), job.z, job.x, job.y)
+    if cache is not None and cache.has(tile):
         return False
-    cached_tile(sources=job.sources, z=job.z, x=job.x, y=job.y, coding=IDENTITY)
+    cached_tile(sources=job.sources, tile=tile, coding=IDENTITY)
     return True

@@ -13,13 +13,15 @@ Tiles
     - 404, identical for a missing and a hidden collection.
 
 Caching that is never stale: the ETag is `layers.tiles.tile_key`, a hash of
-(layer ids, layer versions, theme rules, z, x, y, render revision), and the
-same key names the tile in the server-side file cache (`geoportal.tiles.cache`),
-which holds it pre-compressed: brotli or gzip by Accept-Encoding, with
-`Vary: Accept-Encoding`. A tile URL may carry `?v=<version>` (TileJSON and styles hand out such
-URLs); when `v` is the current version the response may be cached forever
-(`immutable`), otherwise for TILE_CACHE_SECONDS. Responses containing a
-non-public layer are `private` so no shared cache keeps them.
+(layer ids, layer versions, theme rules, z, x, y, render revision); the tile
+set key (the same without z, x, y) and z/x/y name the tile in the server-side
+file cache (`geoportal.tiles.cache`), which holds it pre-compressed: brotli or
+gzip by Accept-Encoding, with `Vary: Accept-Encoding`. nginx serves anonymous
+unversioned tiles from that cache itself (`geoportal.tiles.public`). A tile
+URL may carry `?v=<version>` (TileJSON and styles hand out such URLs); when
+`v` is the current version the response may be cached forever (`immutable`),
+otherwise for TILE_CACHE_SECONDS. Responses containing a non-public layer are
+`private` so no shared cache keeps them.
 """
 
 from __future__ import annotations
@@ -31,17 +33,18 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.urls import get_script_prefix
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from geoportal.conditional import etag_matches
 from geoportal.config import project_config
 from geoportal.tiles import documents
-from geoportal.tiles.cache import IDENTITY, cached_tile, negotiate
+from geoportal.tiles.cache import IDENTITY, TileAddress, cached_tile, negotiate, tile_sources
+from geoportal.tiles.public import composite_name, heal_public_entry
+from geoportal.tiles.styles import base_url, city_style_for, national_style_for
 from layers.models import Layer, Visibility
-from layers.selectors import city_get, city_list, layer_get_visible, layer_list_visible
-from layers.tiles import TileSource, layers_version, tile_check, tile_key
+from layers.selectors import city_get, layer_get_visible, layer_list_visible
+from layers.tiles import layers_version, tile_check, tile_key_in, tileset_key
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
 IMMUTABLE = "max-age=31536000, immutable"
@@ -49,25 +52,22 @@ NATIONAL_STYLE = "belarus"
 
 
 def _short_max_age() -> int:
-    return int(settings.GEOPORTAL.get("TILE_CACHE_SECONDS", 60))
-
-
-def _base_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri(get_script_prefix())
+    seconds = settings.GEOPORTAL.get("TILE_CACHE_SECONDS", 60)
+    return int(seconds) if isinstance(seconds, int | str) else 60
 
 
 def _scope(layers: Sequence[Layer]) -> str:
     return "public" if all(layer.visibility == Visibility.PUBLIC for layer in layers) else "private"
 
 
-def tile_sources(layers: Sequence[Layer]) -> list[TileSource]:
-    themes = project_config().themes
-    return [TileSource.for_layer(layer, themes.get(layer.theme)) for layer in layers]
-
-
-def tile_response(request: HttpRequest, *, layers: Sequence[Layer], version: str, z: int, x: int, y: int) -> HttpResponse:
+def tile_response(
+    request: HttpRequest, *, layers: Sequence[Layer], version: str, z: int, x: int, y: int, public_name: str
+) -> HttpResponse:
+    """The tile response; `public_name` is its entry in the public tree (`<cid>` or `city/<city>`)."""
     sources = tile_sources(layers)
-    key = tile_key(sources=sources, z=z, x=x, y=y)
+    tile = TileAddress(tileset_key(sources), z, x, y)
+    key = tile_key_in(tile.set_key, z=z, x=x, y=y)
+    scope = _scope(layers)
     lifetime = IMMUTABLE if request.GET.get("v") == version else f"max-age={_short_max_age()}"
     wanted = negotiate(request.headers.get("Accept-Encoding", ""))
     response: HttpResponse
@@ -76,9 +76,12 @@ def tile_response(request: HttpRequest, *, layers: Sequence[Layer], version: str
         response["ETag"] = f'"{key}"' if wanted == IDENTITY else f'W/"{key}"'
         patch_vary_headers(response, ["Accept-Encoding"])
     else:
-        body, coding = cached_tile(sources=sources, z=z, x=x, y=y, coding=wanted)
+        body, coding = cached_tile(sources=sources, tile=tile, coding=wanted)
         response = _tile_body_response(body, coding=coding, key=key)
-    response["Cache-Control"] = f"{_scope(layers)}, {lifetime}"
+    if layers and scope == "public" and not request.user.is_authenticated:
+        # What nginx would serve from disk for this URL: make sure it is this very set.
+        heal_public_entry(public_name, tile.set_key)
+    response["Cache-Control"] = f"{scope}, {lifetime}"
     return response
 
 
@@ -105,7 +108,7 @@ def layer_tile(request: HttpRequest, cid: str, z: int, x: int, y: int) -> HttpRe
     """One collection's tile (see the module docstring for statuses and caching)."""
     tile_check(z=z, x=x, y=y)
     layer = layer_get_visible(cid=cid, user=request.user)
-    return tile_response(request, layers=[layer], version=str(layer.version), z=z, x=x, y=y)
+    return tile_response(request, layers=[layer], version=str(layer.version), z=z, x=x, y=y, public_name=cid)
 
 
 @require_safe
@@ -113,7 +116,8 @@ def city_tile(request: HttpRequest, city: str, z: int, x: int, y: int) -> HttpRe
     """All layers of a city the caller may see, one MVT layer each (see the module docstring)."""
     tile_check(z=z, x=x, y=y)
     layers = list(layer_list_visible(user=request.user, city=city_get(slug=city)))
-    return tile_response(request, layers=layers, version=layers_version(layers), z=z, x=x, y=y)
+    version = layers_version(layers)
+    return tile_response(request, layers=layers, version=version, z=z, x=x, y=y, public_name=composite_name(city))
 
 
 def _json_response(request: HttpRequest, doc: dict[str, Any], *, layers: Sequence[Layer]) -> HttpResponse:
@@ -129,7 +133,7 @@ def _json_response(request: HttpRequest, doc: dict[str, Any], *, layers: Sequenc
 @require_safe
 def layer_tilejson(request: HttpRequest, cid: str) -> HttpResponse:
     layer = layer_get_visible(cid=cid, user=request.user)
-    tiles = documents.tile_url(_base_url(request), f"tiles/{cid}", str(layer.version))
+    tiles = documents.tile_url(base_url(request), f"tiles/{cid}", str(layer.version))
     doc = documents.tilejson(
         name=cid, tiles=tiles, layers=[layer], themes=project_config().themes, bounds=documents.layer_bounds(layer)
     )
@@ -140,29 +144,17 @@ def layer_tilejson(request: HttpRequest, cid: str) -> HttpResponse:
 def city_tilejson(request: HttpRequest, city: str) -> HttpResponse:
     town = city_get(slug=city)
     layers = list(layer_list_visible(user=request.user, city=town))
-    tiles = documents.tile_url(_base_url(request), f"tiles/city/{town.slug}", layers_version(layers))
+    tiles = documents.tile_url(base_url(request), f"tiles/city/{town.slug}", layers_version(layers))
     bounds: tuple[float, float, float, float] = town.extent.extent  # type: ignore[assignment]
     doc = documents.tilejson(name=town.slug, tiles=tiles, layers=layers, themes=project_config().themes, bounds=bounds)
     return _json_response(request, doc, layers=layers)
 
 
-def _public_national_layers() -> list[Layer]:
-    return list(layer_list_visible(user=None).filter(city__isnull=True))
-
-
 @require_safe
 def style(request: HttpRequest, city: str) -> HttpResponse:
     """MapLibre style v8 of a city (`/styles/{city}.json`) or the national overview (`/styles/belarus.json`)."""
-    themes = project_config().themes
-    national = _public_national_layers()
     if city == NATIONAL_STYLE:
-        boxes = [c.extent.extent for c in city_list(include_sample=False)]
-        fallback = documents.union_bounds(boxes)  # type: ignore[arg-type]
-        doc = documents.national_style(base=_base_url(request), national=national, themes=themes, fallback_bounds=fallback)
-        return _json_response(request, doc, layers=national)
-    town = city_get(slug=city)
-    layers = list(layer_list_visible(user=request.user, city=town))
-    doc = documents.city_style(
-        base=_base_url(request), city=town, layers=layers, version=layers_version(layers), national=national, themes=themes
-    )
-    return _json_response(request, doc, layers=[*layers, *national])
+        doc, shown = national_style_for(request)
+    else:
+        doc, shown = city_style_for(request, city_get(slug=city))
+    return _json_response(request, doc, layers=shown)

@@ -20,7 +20,7 @@ from layers.export import FORMATS as EXPORT_FORMATS
 from layers.export import BBox, export_layer
 from layers.models import City, Feature
 from layers.search import SearchHit, search_features
-from layers.selectors import city_get, layer_get_visible, layer_list_visible
+from layers.selectors import city_get, city_list, layer_get_visible, layer_list_visible
 
 SEARCH_DEFAULT_LIMIT = 10
 SEARCH_MAX_LIMIT = 50
@@ -29,7 +29,10 @@ EXPORT_MAX_FEATURES = 50_000
 
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
-    """`/api/search?q=&city=&limit=`: a GeoJSON FeatureCollection of Points (the centre of each hit)."""
+    """`/api/search?q=&city=&limit=`: a GeoJSON FeatureCollection of Points (the centre of each hit).
+
+    Without `city` it searches every city (and the national layers); each hit carries its city's slug and names.
+    """
     reject_unknown(request, ("q", "city", "limit"))
     query = single(request, "q")
     if not query or not query.strip():
@@ -40,11 +43,12 @@ def search(request: HttpRequest) -> HttpResponse:
     city: City | None = city_get(slug=city_slug) if city_slug else None
     limit = _search_limit(single(request, "limit"))
     hits = search_features(query=query.strip(), user=request.user, city=city, limit=limit)
+    names = {c.slug: dict(c.name) for c in city_list()} if any(hit.city for hit in hits) else {}
     body = {
         "type": "FeatureCollection",
         "query": query,
         "numberReturned": len(hits),
-        "features": [_hit_feature(hit) for hit in hits],
+        "features": [_hit_feature(hit, names) for hit in hits],
     }
     return JsonResponse(body, content_type="application/geo+json", json_dumps_params={"ensure_ascii": False})
 
@@ -57,7 +61,7 @@ def _search_limit(raw: str | None) -> int:
     return int(raw)
 
 
-def _hit_feature(hit: SearchHit) -> dict[str, Any]:
+def _hit_feature(hit: SearchHit, city_names: dict[str, dict[str, str]]) -> dict[str, Any]:
     item = f"/ogc/collections/{hit.collection}/items/{quote(hit.fid, safe='')}"
     return {
         "type": "Feature",
@@ -69,6 +73,8 @@ def _hit_feature(hit: SearchHit) -> dict[str, Any]:
             "collection": hit.collection,
             "layer_title": hit.layer_title,
             "fid": hit.fid,
+            "city": hit.city,
+            "city_name": city_names.get(hit.city) if hit.city else None,
             "matches": hit.matches,
             "score": hit.score,
         },

@@ -1,9 +1,10 @@
 """The map viewer: the national overview at `/` and one page per city at `/{city}/`.
 
 The pages are thin HTML shells. The map itself is drawn in the browser by
-MapLibre GL JS (served from our own static files) from `/styles/{slug}.json`
-and our vector tiles; the data the page needs (cities, the city's extent,
-UI strings for the scripts) is embedded as JSON with `json_script`.
+MapLibre GL JS (served from our own static files) from our vector tiles; the
+data the page needs (the MapLibre style — the document `/styles/{slug}.json`
+serves, embedded so the first render waits for no extra request — the cities,
+the city's extent, UI strings for the scripts) is embedded as JSON with `json_script`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from geoportal.config import project_config
+from geoportal.tiles.styles import city_style_for, national_style_for
 from geoportal.viewer.crs import projection_params
 from layers.errors import NotFound
 from layers.models import City
@@ -38,11 +40,13 @@ def overview(request: HttpRequest) -> HttpResponse:
         "cities": [c for c in cities if not c["is_sample"]],
         "sample_cities": [c for c in cities if c["is_sample"]],
         "map_config": {
-            "style": f"/styles/{NATIONAL_STYLE}.json",
+            "style_url": f"/styles/{NATIONAL_STYLE}.json",
             "bounds": BELARUS_BOUNDS,
             "cities": cities,
             "language": language,
+            "api": {"search": "/api/search"},
         },
+        "map_style": national_style_for(request)[0],
         "ui_strings": _ui_strings(),
     }
     return render(request, "viewer/overview.html", context)
@@ -61,7 +65,7 @@ def city_map(request: HttpRequest, city: str) -> HttpResponse:
     context = {
         "city": _city_summary(found, language),
         "map_config": {
-            "style": f"/styles/{found.slug}.json",
+            "style_url": f"/styles/{found.slug}.json",
             "bounds": found.extent.extent,
             "city": _city_summary(found, language),
             "language": language,
@@ -69,6 +73,7 @@ def city_map(request: HttpRequest, city: str) -> HttpResponse:
             "themes": _theme_schema(language),
             "api": {"search": "/api/search", "export": "/api/export", "feature": "/api/feature/"},
         },
+        "map_style": city_style_for(request, found)[0],
         "ui_strings": _ui_strings(),
     }
     return render(request, "viewer/city.html", context)
@@ -162,6 +167,7 @@ def _ui_strings() -> dict[str, str]:
         "search_failed": _("The search is not available right now."),
         "search_results": _("Search results"),
         "features_count": _("%(count)s features"),
+        "national_layer": _("All of Belarus"),
         "measure_distance": _("Distance"),
         "measure_area": _("Area"),
         "measure_hint": _("Click points on the map; press Escape to clear."),

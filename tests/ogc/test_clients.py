@@ -90,3 +90,50 @@ def test_schemathesis_finds_no_server_error_or_schema_break(live_server, lida_bu
         case.call_and_validate(checks=checks)
 
     check()
+
+
+def test_schemathesis_on_the_tile_paths_finds_no_server_error_or_schema_break(live_server, lida_buildings):
+    """Every OGC API - Tiles operation on its own (the mixed run above may sample few of them): binary tiles
+    must come back as the declared media type, empty tiles as 204, bad addresses as 400/404 exceptions."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+    schema = schemathesis.openapi.from_url(live_server.url + "/ogc/openapi")
+    checks = [not_a_server_error, response_schema_conformance, status_code_conformance]
+    tile_paths = [path for path in schema.raw_schema["paths"] if "/tile" in path]
+    operations = [schema[path]["GET"] for path in tile_paths]
+    assert len(operations) == 8
+    statuses: set[tuple[str, int]] = set()
+    for operation in operations:
+
+        @settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy())
+        def check(case):
+            response = case.call_and_validate(checks=checks)
+            statuses.add((operation.path, response.status_code))
+
+        check()
+    # A tile with features, through the same checks: 200 with the declared binary media type.
+    from layers.tiles import tile_for_lonlat
+
+    x, y = tile_for_lonlat(lon=25.305, lat=53.895, z=14)
+    operation = schema["/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"]["GET"]
+    address = {
+        "collectionId": "lida-buildings",
+        "tileMatrixSetId": "WebMercatorQuad",
+        "tileMatrix": 14,
+        "tileRow": y,
+        "tileCol": x,
+    }
+    response = operation.Case(path_parameters=address).call_and_validate(checks=checks)
+    statuses.add((operation.path, response.status_code))
+    assert response.status_code == 200 and response.headers["content-type"] == ["application/vnd.mapbox-vector-tile"]
+    # And an empty tile (the generated addresses need not hit one): 204, as declared.
+    empty = operation.Case(path_parameters={**address, "tileMatrix": 3, "tileRow": 0, "tileCol": 0})
+    response = empty.call_and_validate(checks=checks)
+    statuses.add((operation.path, response.status_code))
+    assert response.status_code == 204
+    assert {status for _, status in statuses} >= {200, 204, 400, 404}
+    assert {status for _, status in statuses} <= {200, 204, 304, 400, 404}

@@ -72,8 +72,10 @@ def test_openapi_offers_json_only(client, db):
 
 
 def test_valid_datetime_is_accepted(client, lida_buildings):
+    # Buildings are placed in time by construction_date; none of these has one, so none matches.
     for value in ("2024-05-01T00:00:00Z", "2024-01-01T00:00:00Z/..", "../2024-12-31", "2024-01-01"):
-        assert client.get(ITEMS, {"datetime": value}).json()["numberReturned"] == 4
+        response = client.get(ITEMS, {"datetime": value})
+        assert response.status_code == 200 and response.json()["numberReturned"] == 0
 
 
 def test_error_for_html_request_is_html(client, lida_buildings):

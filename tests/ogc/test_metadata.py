@@ -125,7 +125,18 @@ def test_openapi_is_valid_self_contained_and_lists_visible_collections(client, l
         "/collections/{collectionId}",
         "/collections/{collectionId}/items",
         "/collections/{collectionId}/items/{featureId}",
+        "/tileMatrixSets",
+        "/tileMatrixSets/{tileMatrixSetId}",
+        "/collections/{collectionId}/tiles",
+        "/collections/{collectionId}/tiles/{tileMatrixSetId}",
+        "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+        "/cities/{cityId}/tiles",
+        "/cities/{cityId}/tiles/{tileMatrixSetId}",
+        "/cities/{cityId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
     } <= set(doc["paths"])
+    tile = doc["paths"]["/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"]["get"]
+    assert set(tile["responses"]["200"]["content"]) == {"application/vnd.mapbox-vector-tile"}  # binary, not JSON
+    assert "204" in tile["responses"]
     assert doc["components"]["parameters"]["collectionId"]["schema"]["enum"] == ["lida-buildings", "buildings"]
     assert "minsk-utilities" not in text and "brest-roads" not in text
     validator = pytest.importorskip("openapi_spec_validator")

@@ -142,3 +142,33 @@ def test_unknown_city_is_404(client: Client, cities: Any) -> None:
     response = client.get("/api/search", {"q": "Lenina", "city": "atlantis"})
     assert response.status_code == 404
     assert response.json()["code"] == "NotFound"
+
+
+@pytest.fixture
+def lenin_streets_in_two_cities(make_layer: Callable[..., Layer], streets_in_belarusian_and_russian: Layer) -> Layer:
+    """A Lenin street in Minsk too (the sample city has one), and a national layer with a Lenin name."""
+    minsk = make_layer(
+        "minsk",
+        "roads",
+        "roads",
+        [("m1", "LINESTRING(27.55 53.90, 27.56 53.905)", {"name": "вуліца Леніна", "class": "primary"})],
+    )
+    national = make_layer(None, "districts", "boundaries", [("d1", "POINT(27.0 53.0)", {"name": "Ленінскі раён"})])
+    for layer in (minsk, national):
+        search_index_layer(layer=layer)
+    return minsk
+
+
+def test_without_city_the_search_spans_every_city_and_names_each(client: Client, lenin_streets_in_two_cities: Layer) -> None:
+    for query in ("вуліца Леніна", "vulica Lienina"):
+        hits = _search(client, q=query)["features"]
+        by_collection = {hit["properties"]["collection"]: hit["properties"] for hit in hits}
+        assert {"sample-roads", "minsk-roads"} <= set(by_collection), query
+        assert by_collection["minsk-roads"]["city"] == "minsk"
+        assert by_collection["minsk-roads"]["city_name"] == {"be": "Мінск", "ru": "Минск", "en": "Minsk"}
+        assert by_collection["sample-roads"]["city"] == "sample"
+    national = _search(client, q="Ленінскі раён")["features"][0]["properties"]
+    assert national["collection"] == "belarus-districts"
+    assert national["city"] is None and national["city_name"] is None
+    # With a city, only that city's layers.
+    assert {h["properties"]["city"] for h in _search(client, q="вуліца Леніна", city="minsk")["features"]} == {"minsk"}

@@ -36,7 +36,10 @@ def test_collection_tileset_lists_web_mercator_and_a_versioned_tile_template(lid
     assert tileset["dataType"] == "vector"
     (layer,) = tileset["layers"]
     assert (layer["id"], layer["minTileMatrix"]) == ("lida-buildings", "13")
-    assert layer["propertiesSchema"]["properties"]["levels"]["type"] == "integer"
+    properties = layer["propertiesSchema"]["properties"]
+    assert properties["levels"] == {"type": "integer"}
+    # A date attribute is a JSON string with a format, never the invalid type "date".
+    assert properties["construction_date"] == {"type": "string", "format": "date"}
     (item,) = [link for link in tileset["links"] if link["rel"] == "item"]
     assert item["href"].endswith(f"/ogc/collections/lida-buildings/tiles/{WMQ}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}?v=1")
 

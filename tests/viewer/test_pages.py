@@ -28,7 +28,8 @@ def test_overview_lists_the_cities_and_embeds_them_for_the_map(client: Client, c
     assert response.status_code == 200
     html = response.content.decode()
     config = _embedded(html, "map-config")
-    assert config["style"] == "/styles/belarus.json"
+    assert config["style_url"] == "/styles/belarus.json"
+    assert _embedded(html, "map-style")["version"] == 8  # the style itself, so the map needs no style request
     by_slug = {city["slug"]: city for city in config["cities"]}
     assert set(by_slug) == set(cities)
     assert by_slug["lida"]["centre"] == pytest.approx([25.3023, 53.8916])
@@ -61,8 +62,12 @@ def test_maplibre_is_served_by_the_geoportal(client: Client):
 def test_city_page_embeds_the_style_and_extent(client: Client, cities):
     response = client.get("/lida/")
     assert response.status_code == 200
-    config = _embedded(response.content.decode(), "map-config")
-    assert config["style"] == "/styles/lida.json"
+    html = response.content.decode()
+    config = _embedded(html, "map-config")
+    assert config["style_url"] == "/styles/lida.json"
+    style = _embedded(html, "map-style")
+    assert style["metadata"]["geoportal:city"] == "lida"
+    assert style["sources"]["geoportal"]["tiles"][0].startswith("http://testserver/tiles/city/lida/")
     assert config["bounds"] == pytest.approx([25.21, 53.85, 25.38, 53.93])
     assert config["city"]["name"] == "Ліда"
 

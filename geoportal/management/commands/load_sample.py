@@ -85,6 +85,17 @@ SAMPLE_LAYERS = (
         osm_tags.addresses,
     ),
     SampleLayer(
+        "helsinki_center_osm.gpkg",
+        "water",
+        "sample",
+        "water",
+        "water",
+        _sample_title("Водныя аб'екты", "Водные объекты", "Water"),
+        OSM,
+        "ODbL-1.0",
+        osm_tags.water,
+    ),
+    SampleLayer(
         "belarus_boundaries.gpkg",
         "country",
         None,

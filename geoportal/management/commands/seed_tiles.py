@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from geoportal.tiles.cache import tile_cache
+from geoportal.tiles.public import sync_public_tree
 from geoportal.tiles.seed import seed_jobs, seed_one
 from layers.errors import GeoportalError
 from layers.selectors import city_get
@@ -45,6 +46,7 @@ class Command(BaseCommand):
         except GeoportalError as error:
             raise CommandError(str(error)) from error
         self.stderr.style_func = None  # the progress bar is not an error: no red
+        sync_public_tree()  # nginx serves what is seeded, from the current tile sets
         total, jobs = seed_jobs(city, range(low, high + 1))
         started, done, rendered = time.monotonic(), 0, 0
         for job in jobs:

@@ -17,8 +17,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from geoportal.env import get_env
+from geoportal.tiles.public import sync_public_tree
 
 THREADS_PER_WORKER = 4
 WSGI_APP = "geoportal.wsgi:application"
@@ -81,6 +83,7 @@ class Command(BaseCommand):
         if not 1 <= workers <= 64:
             raise CommandError(f"--workers {workers}: expected between 1 and 64")
         _check_port_free(host, port)
+        _sync_tile_tree(self.stderr)
         pidfile = pid_file(port)
         pidfile.parent.mkdir(parents=True, exist_ok=True)
         # WhiteNoise warns on every worker start when STATIC_ROOT is missing (nothing collected yet).
@@ -97,6 +100,14 @@ class Command(BaseCommand):
         finally:
             if task_worker is not None:
                 stop_task_worker(task_worker)
+
+
+def _sync_tile_tree(stderr: Any) -> None:
+    """nginx serves the tile cache's public tree: bring it in line with the database and settings first."""
+    try:
+        sync_public_tree()
+    except (DatabaseError, OSError) as exc:
+        stderr.write(f"warning: the tile cache's public tree was not synced ({exc}); nginx sends those tiles on to us")
 
 
 def start_task_worker() -> subprocess.Popen[bytes]:

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from geoportal.config import project_config
+from geoportal.tiles.public import sync_public_tree
 from layers.errors import GeoportalError
 from layers.services import cities_sync
 
@@ -36,6 +37,8 @@ class Command(BaseCommand):
         if not options["no_sample"]:
             self.stdout.write("sample layers:")
             call_command("load_sample", stdout=self.stdout, stderr=self.stderr)
+        # Tile sets change with the theme rules and the render revision too: point nginx at the current ones.
+        self.stdout.write(f"tile cache: {len(sync_public_tree())} public tile sets linked")
         if options["collectstatic"]:
             call_command("collectstatic", interactive=False, verbosity=0)
             self.stdout.write("static files: collected")

@@ -1,6 +1,6 @@
-// A city's map: /styles/{city}.json, the layer tree, identify, search, measure, coordinates, share, export.
+// A city's map: its style (embedded in the page), the layer tree, identify, search, measure, coordinates, share, export.
 import { setupCoordinates } from "./coordinates.js";
-import { createMap, loadStyle, readJson, strings } from "./common.js";
+import { createMap, pageStyle, readJson, strings } from "./common.js";
 import { setupExport } from "./export.js";
 import { showFeature } from "./feature-panel.js";
 import { collectionsOf, renderLayerList, setCollectionVisible } from "./layers.js";
@@ -13,17 +13,23 @@ const SELECTION = "geoportal-selection";
 const EMPTY = { type: "FeatureCollection", features: [] };
 const $ = (id) => document.getElementById(id);
 
-/** An outline drawn over the selected feature (its rendered, tile-clipped geometry is enough for that). */
-function addSelectionLayer(map) {
-  map.addSource(SELECTION, { type: "geojson", data: EMPTY });
-  map.addLayer({ id: `${SELECTION}-line`, type: "line", source: SELECTION, paint: { "line-color": "#0b5cad", "line-width": 3 } });
-  map.addLayer({
-    id: `${SELECTION}-point`,
-    type: "circle",
-    source: SELECTION,
-    filter: ["==", ["geometry-type"], "Point"],
-    paint: { "circle-radius": 7, "circle-color": "rgba(0,0,0,0)", "circle-stroke-color": "#0b5cad", "circle-stroke-width": 3 },
-  });
+/**
+ * An outline drawn over the selected feature (its rendered, tile-clipped geometry is enough for that).
+ * Part of the style from the start: adding it after "load" would cost the first render another worker round trip.
+ */
+function withSelectionLayer(style) {
+  style.sources[SELECTION] = { type: "geojson", data: EMPTY };
+  style.layers.push(
+    { id: `${SELECTION}-line`, type: "line", source: SELECTION, paint: { "line-color": "#0b5cad", "line-width": 3 } },
+    {
+      id: `${SELECTION}-point`,
+      type: "circle",
+      source: SELECTION,
+      filter: ["==", ["geometry-type"], "Point"],
+      paint: { "circle-radius": 7, "circle-color": "rgba(0,0,0,0)", "circle-stroke-color": "#0b5cad", "circle-stroke-width": 3 },
+    },
+  );
+  return style;
 }
 
 function select(map, geometry) {
@@ -42,11 +48,22 @@ function flyToHit(map, hit) {
 const config = readJson("map-config");
 const language = document.documentElement.lang;
 const themes = config.themes || {};
-const style = await loadStyle(config.style);
+const style = withSelectionLayer(pageStyle());
+performance.mark("geoportal:modules-ready");
 const map = createMap({ container: "map", style, bounds: config.bounds, hash: MAP_HASH });
 
+map.once("load", () => performance.mark("geoportal:map-load"));
+// Where the first render's time goes (the browser test reports these marks): tiles parsed by the worker, frames drawn.
+const markTiles = (event) => {
+  if (!event.tile) return;
+  performance.mark("geoportal:first-tile-parsed");
+  map.off("data", markTiles);
+};
+map.on("data", markTiles);
+map.once("render", () => performance.mark("geoportal:first-frame"));
 map.once("idle", () => {
   // First complete render (style, tiles, drawing), from navigation start: the browser test reports it.
+  performance.mark("geoportal:first-idle");
   window.geoportalFirstRenderMs = performance.now();
 });
 
@@ -75,7 +92,6 @@ map.on("load", () => {
     ];
     return map.queryRenderedFeatures(box, { layers: queryable });
   };
-  addSelectionLayer(map);
   const measure = setupMeasure(map, {
     distanceButton: $("measure-distance"),
     areaButton: $("measure-area"),

@@ -18,7 +18,7 @@ for (const anchor of document.querySelectorAll(".languages a")) {
   });
 }
 
-/** A style that needs nothing from any server: used when /styles/… cannot be loaded. */
+/** A style that needs nothing from any server: used when the page carries no style. */
 const FALLBACK_STYLE = {
   version: 8,
   sources: {},
@@ -33,17 +33,15 @@ export function showNotice(text) {
   }
 }
 
-/** Fetch the MapLibre style ourselves, so that a missing style still leaves a usable page. */
-export async function loadStyle(url) {
-  try {
-    const response = await fetch(url, { headers: { Accept: "application/json" } });
-    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-    return await response.json();
-  } catch (error) {
-    console.warn("style not loaded:", error);
-    showNotice(strings.style_failed);
-    return structuredClone(FALLBACK_STYLE);
-  }
+/**
+ * The MapLibre style the server embedded in the page (the document /styles/{city}.json serves):
+ * no round trip before the map can ask for tiles. Without it the page still works, with no base map.
+ */
+export function pageStyle() {
+  const style = readJson("map-style");
+  if (style) return style;
+  showNotice(strings.style_failed);
+  return structuredClone(FALLBACK_STYLE);
 }
 
 /**
@@ -60,6 +58,7 @@ export function createMap({ container, style, bounds, hash = true }) {
       fitBoundsOptions: { padding: 24 },
       hash,
       attributionControl: false,
+      fadeDuration: 0, // no symbol fade-in to wait for: the first render is complete when the tiles are drawn
       // Relative URLs in a style (e.g. "/tiles/…") are resolved against this page, never another host.
       transformRequest: (url) => ({ url: new URL(url, window.location.href).href }),
       locale: { "NavigationControl.ZoomIn": strings.zoom_in, "NavigationControl.ZoomOut": strings.zoom_out },

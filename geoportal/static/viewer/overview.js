@@ -1,5 +1,7 @@
-// National overview: Belarus from /styles/belarus.json plus one circle per registered city.
-import { createMap, loadStyle, maplibregl, readJson, strings } from "./common.js";
+// National overview: Belarus (the style of /styles/belarus.json, embedded) plus one circle per registered city,
+// and a search across every city: a result opens its city's map at the feature.
+import { createMap, maplibregl, pageStyle, readJson, strings } from "./common.js";
+import { setupSearch } from "./search.js";
 
 const CITY_COLOUR = "#b3261e";
 
@@ -53,10 +55,42 @@ function addCityInteraction(map) {
   });
 }
 
+const FEATURE_MAX_ZOOM = 18;
+
+/** A search result: its city's page, opened at the feature (#map=zoom/lat/lon); a national feature: fly there. */
+function openHit(map, hit) {
+  const [minx, miny, maxx, maxy] = hit.bbox;
+  const camera = map.cameraForBounds(
+    [
+      [minx, miny],
+      [maxx, maxy],
+    ],
+    { padding: 60, maxZoom: FEATURE_MAX_ZOOM },
+  );
+  const zoom = maxx - minx < 1e-6 && maxy - miny < 1e-6 ? FEATURE_MAX_ZOOM : camera.zoom;
+  const [lon, lat] = hit.geometry.coordinates;
+  window.geoportalLastPick = hit;
+  if (!hit.properties.city) {
+    map.flyTo({ center: [lon, lat], zoom });
+    return;
+  }
+  const view = `map=${zoom.toFixed(2)}/${lat.toFixed(6)}/${lon.toFixed(6)}`;
+  window.location.assign(`/${encodeURIComponent(hit.properties.city)}/#${view}`);
+}
+
 const config = readJson("map-config");
-const style = await loadStyle(config.style);
+const style = pageStyle();
 const map = createMap({ container: "map", style, bounds: config.bounds });
 map.on("load", () => {
   addCities(map, config.cities);
   addCityInteraction(map);
+});
+setupSearch({
+  form: document.getElementById("search-form"),
+  input: document.getElementById("search-input"),
+  results: document.getElementById("search-results"),
+  status: document.getElementById("search-status"),
+  city: null,
+  language: document.documentElement.lang,
+  onPick: (hit) => openHit(map, hit),
 });

@@ -1,0 +1,93 @@
+"""Edits of single features (the admin's add/change/delete): each one transaction that bumps the layer version.
+
+A layer's version is what every cache key, ETag, versioned tile URL and the nginx public tile tree
+hang on (layers.tiles.tile_key, geoportal.tiles.public): a feature saved without bumping it would
+leave old tiles and item ETags valid. Each edit also records its FeatureChange (the change feed),
+refreshes the feature's search rows and writes an audit entry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.gis.geos import GEOSGeometry, Polygon
+from django.db import connection, transaction
+
+from layers.access import can_write
+from layers.errors import Forbidden
+from layers.models import ChangeOp, Feature, FeatureChange, Layer
+from layers.search import search_entries
+from layers.services_access import audit_write
+
+
+def _check_write(*, user: Any, layer: Layer) -> None:
+    if user is not None and not getattr(user, "is_superuser", False) and not can_write(user=user, layer=layer):
+        raise Forbidden(f"You may not edit the features of {layer.collection_id!r}.", hint="Ask for the editor role.")
+
+
+def _locked_layer(*, layer_id: int) -> Layer:
+    """The layer row, locked until commit: edits and imports of one layer are serialised."""
+    return Layer.objects.select_for_update(of=("self",)).select_related("city").get(pk=layer_id)
+
+
+def _grow_extent(layer: Layer, geom: GEOSGeometry) -> None:
+    box = Polygon.from_bbox(geom.extent)
+    box.srid = 4326
+    layer.extent = box if layer.extent is None else Polygon.from_bbox(layer.extent.union(box).extent)
+    layer.extent.srid = 4326
+
+
+def _reindex_search(feature: Feature) -> None:
+    """The feature's search rows, rebuilt from its properties (same rows an import writes)."""
+    entries = search_entries(feature.properties or {})
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM layers_searchentry WHERE feature_id = %s", [feature.pk])
+        if entries:
+            cursor.execute(
+                """
+                INSERT INTO layers_searchentry (layer_id, feature_id, key, label, centre)
+                SELECT f.layer_id, f.id, e.key, e.label, ST_ClosestPoint(f.geom, ST_Centroid(f.geom))
+                FROM unnest(%s::text[], %s::text[]) AS e(key, label)
+                JOIN layers_feature AS f ON f.layer_id = %s AND f.id = %s
+                """,
+                [[key for key, _ in entries], [label for _, label in entries], feature.layer_id, feature.pk],
+            )
+
+
+@transaction.atomic
+def feature_save(*, feature: Feature, user: Any = None) -> Feature:
+    """Insert or update one feature; the layer's version, extent and count follow in the same transaction."""
+    layer = _locked_layer(layer_id=feature.layer_id)
+    _check_write(user=user, layer=layer)
+    created = feature.pk is None
+    feature.save()
+    _grow_extent(layer, feature.geom)
+    layer.feature_count += 1 if created else 0
+    layer.version += 1  # the row is locked: no concurrent bump in between
+    layer.save(update_fields=["version", "extent", "feature_count", "updated_at"])
+    op = ChangeOp.INSERT if created else ChangeOp.UPDATE
+    FeatureChange.objects.create(layer=layer, version=layer.version, op=op, fid=feature.fid)
+    _reindex_search(feature)
+    audit_write(
+        user=user,
+        action=f"feature.{op}",
+        target=f"{layer.collection_id}/{feature.fid}",
+        details={"version": layer.version},
+    )
+    return feature
+
+
+@transaction.atomic
+def feature_delete(*, feature: Feature, user: Any = None) -> None:
+    """Delete one feature (its search rows go with it); the layer's version and count follow."""
+    layer = _locked_layer(layer_id=feature.layer_id)
+    _check_write(user=user, layer=layer)
+    fid = feature.fid
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM layers_searchentry WHERE feature_id = %s", [feature.pk])
+    Feature.objects.filter(layer_id=layer.pk, pk=feature.pk).delete()
+    layer.feature_count = max(layer.feature_count - 1, 0)
+    layer.version += 1
+    layer.save(update_fields=["version", "feature_count", "updated_at"])
+    FeatureChange.objects.create(layer=layer, version=layer.version, op=ChangeOp.DELETE, fid=fid)
+    audit_write(user=user, action="feature.delete", target=f"{layer.collection_id}/{fid}", details={"version": layer.version})
