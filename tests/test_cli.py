@@ -90,3 +90,14 @@ def test_serve_refuses_a_port_in_use() -> None:
     assert result.returncode != 0
     assert f"Cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_make_stop_without_a_server_says_so_and_succeeds() -> None:
+    """`make stop` imports the serve command's pid_file without Django set up: that import must stay light."""
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "MAKEFLAGS", "MFLAGS")}
+    port = unused_port()
+    done = subprocess.run(["make", "-s", "stop", f"PORT={port}"], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert f"no server on port {port}" in done.stdout
+    assert "Traceback" not in done.stderr

@@ -20,7 +20,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from geoportal.env import get_env
-from geoportal.tiles.public import sync_public_tree
 
 THREADS_PER_WORKER = 4
 WSGI_APP = "geoportal.wsgi:application"
@@ -104,6 +103,9 @@ class Command(BaseCommand):
 
 def _sync_tile_tree(stderr: Any) -> None:
     """nginx serves the tile cache's public tree: bring it in line with the database and settings first."""
+    # Imported here: `make stop` imports this module (for pid_file) without Django being set up.
+    from geoportal.tiles.public import sync_public_tree
+
     try:
         sync_public_tree()
     except (DatabaseError, OSError) as exc:
