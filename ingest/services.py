@@ -59,7 +59,7 @@ from layers.errors import GeoportalError, IngestError, InvalidParameter
 from layers.models import NATIONAL, ChangeOp, City, FeatureChange, ImportRun, ImportStatus, Layer, Visibility
 from layers.search import LABEL_INPUTS, search_entries, search_index_by_fid, search_index_layer
 from layers.selectors import layer_find
-from layers.services import layer_ensure
+from layers.services import layer_ensure, layer_time_extent
 from layers.sql import quote_ident
 
 LAYER_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
@@ -396,6 +396,8 @@ def _write(plan: _Plan, source: Source, source_crs: CRS) -> IngestResult:
             search_index_by_fid(layer=layer, table=partition or "layers_feature", entries=staged.labels)
         else:
             search_index_layer(layer=layer)
+        # stored now, from where the features are: collection documents never scan the layer
+        layer_time_extent(layer=layer, theme=theme, table=partition or "layers_feature")
         if partition is not None:
             partitions.attach(table=partition, layer_id=layer.pk)  # last: the only step that locks readers out
     else:

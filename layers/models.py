@@ -56,6 +56,9 @@ class Layer(models.Model):
     extent = models.PolygonField(srid=4326, null=True, blank=True)
     feature_count = models.BigIntegerField(default=0)
     fields = models.JSONField(default=dict, blank=True, help_text="Attribute name → type, as stored.")
+    # {"version": v, "interval": [first, last] | null}: the theme's time attribute over the features at
+    # version v (layers.services.layer_time_extent). Stored because it is a scan of the whole layer.
+    time_extent = models.JSONField(null=True, blank=True, editable=False)
     attribution = models.TextField(blank=True)
     license = models.CharField(max_length=200, blank=True)
     lineage = models.TextField(blank=True)

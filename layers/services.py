@@ -3,7 +3,7 @@ to `layers/services_features.py`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.gis.geos import Point, Polygon
 from django.db import connection, transaction
@@ -12,7 +12,9 @@ from config.loader import CityConfig, Config, ThemeConfig
 from layers import partitions
 from layers.errors import InvalidParameter
 from layers.models import City, Layer, Visibility
+from layers.queryables import layer_queryables, queryable_types
 from layers.services_access import audit_write
+from layers.temporal import time_extent
 
 
 def _bbox_polygon(bbox: tuple[float, float, float, float]) -> Polygon:
@@ -132,3 +134,24 @@ def layer_delete(*, layer: Layer, user: Any = None, actor: str = "") -> None:
     features = layer.feature_count
     layer.delete()
     audit_write(user=user, actor=actor, action="layer.delete", target=target, details={"features": features})
+
+
+def layer_time_extent(*, layer: Layer, theme: ThemeConfig | None, table: str = "layers_feature") -> list[str | None] | None:
+    """[first, last] of the theme's time attribute over the layer's features (None: no feature has one).
+
+    Kept on the layer row for its current version: computing it is a scan of the whole layer, which a
+    collection document must not repeat per process and request. An import stores it (ingest) and a
+    version without one (a feature edit, older data) computes and stores it on first use. `table`: where
+    the features are (an import's new partition, before it is attached). The row is
+    updated in place, not saved, so no layer-change signal fires for what is only a derived value.
+    """
+    if theme is None or theme.temporal is None:
+        return None
+    stored = layer.time_extent or {}
+    if stored.get("version") == layer.version:
+        return cast("list[str | None] | None", stored.get("interval"))
+    kinds = queryable_types(layer_queryables(layer.fields or {}, theme))
+    interval = time_extent([layer.pk], theme.temporal, kinds, table=table)
+    layer.time_extent = {"version": layer.version, "interval": interval}
+    Layer.objects.filter(pk=layer.pk, version=layer.version).update(time_extent=layer.time_extent)
+    return interval

@@ -185,16 +185,19 @@ def temporal_relation(op: str, a: Span, b: Span) -> SqlFragment:
     return SqlFragment(" AND ".join(f"({p})" for p in parts), params)
 
 
-def time_extent(layer_ids: list[int], temporal: TemporalConfig, kinds: dict[str, str]) -> list[str | None] | None:
+def time_extent(
+    layer_ids: list[int], temporal: TemporalConfig, kinds: dict[str, str], *, table: str = "layers_feature"
+) -> list[str | None] | None:
     """[first, last] instant of the layers' features (ISO, UTC; None = open), or None when none has a time.
 
-    A full scan of the layers: callers cache it per layer version."""
+    A full scan of the layers: callers store it per layer version. `table` is a quoted table name
+    (layers_feature, or an import's partition before it is attached)."""
     first = temporal.instant or str(temporal.start)
     last = temporal.instant or str(temporal.end)
     start, end = stored_time(first, kinds.get(first, "datetime")), stored_time(last, kinds.get(last, "datetime"))
     sql = f"""
         SELECT min(q.s), max(q.e), bool_or(q.s IS NULL), bool_or(q.e IS NULL), count(*)
-        FROM (SELECT {start.sql} AS s, {end.sql} AS e FROM layers_feature AS f WHERE f.layer_id = ANY(%s)) AS q
+        FROM (SELECT {start.sql} AS s, {end.sql} AS e FROM {table} AS f WHERE f.layer_id = ANY(%s)) AS q
         WHERE q.s IS NOT NULL OR q.e IS NOT NULL
     """
     with connection.cursor() as cursor:

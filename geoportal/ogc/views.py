@@ -18,7 +18,6 @@ from urllib.parse import quote
 
 import shapely.geometry
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
@@ -46,7 +45,7 @@ from layers.features import Output, feature_get_geojson, feature_page_geojson
 from layers.models import Visibility
 from layers.queryables import Queryable, layer_queryables, queryable_types, queryables_schema
 from layers.selectors import city_list, layer_list_visible
-from layers.temporal import time_extent
+from layers.services import layer_time_extent
 
 CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
 CSV = "text/csv"
@@ -73,7 +72,6 @@ CONFORMANCE = [
     ),
 ]
 TRS_GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
-_MISSING = object()
 TITLE = "Geoportal of the Smart Cities of Belarus"
 DESCRIPTION = (
     "Municipal and national spatial data of Belarus (roads, buildings, utilities, boundaries, addresses, transport)"
@@ -177,16 +175,23 @@ def _temporal(layer: Source) -> TemporalConfig | None:
 
 
 def _time_extent(layer: Source) -> list[str | None] | None:
-    """From the data (a scan), cached per layer version: the key changes whenever the features do."""
-    temporal = _temporal(layer)
-    if temporal is None:
+    """The collection's temporal extent: each member layer's, stored per layer version (layer_time_extent)."""
+    if _temporal(layer) is None:
         return None
-    key = f"ogc-time-extent:{layer.id}:{layer.version}:{layer.updated_at.isoformat() if layer.updated_at else ''}"
-    found = cache.get(key, _MISSING)
-    if found is _MISSING:
-        found = time_extent(layer_ids(layer), temporal, queryable_types(_queryables(layer)))
-        cache.set(key, found, timeout=None)
-    return cast("list[str | None] | None", found)
+    theme = project_config().themes.get(layer.theme)
+    members = layer.layers if isinstance(layer, ThemeCollection) else [layer]
+    found = [extent for member in members if (extent := layer_time_extent(layer=member, theme=theme)) is not None]
+    if not found:
+        return None
+    starts, ends = [extent[0] for extent in found], [extent[1] for extent in found]
+    # None is an open end: one member open at an end leaves the collection open there.
+    first = None if None in starts else min(cast("list[str]", starts), key=_instant)
+    last = None if None in ends else max(cast("list[str]", ends), key=_instant)
+    return [first, last]
+
+
+def _instant(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
 
 
 def _offered_crs(layer: Source) -> list[str]:
