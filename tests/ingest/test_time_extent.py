@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.gis.geos import GEOSGeometry
@@ -15,14 +16,17 @@ from django.test.utils import CaptureQueriesContext
 from layers import partitions
 from layers.models import Feature, Layer
 from layers.services_features import feature_save
+from tests.ingest.conftest import Feature as Row
 from tests.ingest.conftest import write_geojson
 
 CliRunner = Callable[..., str]
-PIPE = {"type": "LineString", "coordinates": [[27.55, 53.9], [27.56, 53.91]]}
+PIPE: dict[str, Any] = {"type": "LineString", "coordinates": [[27.55, 53.9], [27.56, 53.91]]}
 
 
 def pipes(tmp_path: Path, dates: list[str | None]) -> Path:
-    rows = [(i + 1, PIPE, {"network": "water", "дата_прокладки": d} if d else {"network": "water"}) for i, d in enumerate(dates)]
+    rows: list[Row] = [
+        (i + 1, PIPE, {"network": "water", "дата_прокладки": d} if d else {"network": "water"}) for i, d in enumerate(dates)
+    ]
     return write_geojson(tmp_path / "pipes.geojson", rows)
 
 
