@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import PermissionDenied
@@ -30,8 +31,11 @@ from django.utils import timezone
 from layers.models_access import ApiToken, LoginFailure
 from layers.services_access import token_hash
 
-LOGIN_MAX_FAILURES = 5
-LOGIN_LOCK_MINUTES = 15
+
+def _lockout() -> tuple[int, int]:
+    """(failures that lock, minutes locked): GEOPORTAL_LOGIN_MAX_FAILURES / GEOPORTAL_LOGIN_LOCK_MINUTES."""
+    options = settings.GEOPORTAL
+    return int(options.get("LOGIN_MAX_FAILURES", 5)), int(options.get("LOGIN_LOCK_MINUTES", 15))
 
 
 def _challenge(status: int, code: str, description: str, error: str) -> HttpResponse:
@@ -99,7 +103,7 @@ def client_ip(request: HttpRequest | None) -> str:
 
 
 def _recent_failures(username: str, ip: str) -> int:
-    since = timezone.now() - timedelta(minutes=LOGIN_LOCK_MINUTES)
+    since = timezone.now() - timedelta(minutes=_lockout()[1])
     return LoginFailure.objects.filter(username=username, ip=ip, at__gte=since).count()
 
 
@@ -109,8 +113,9 @@ class LockoutModelBackend(ModelBackend):
     def authenticate(
         self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
     ) -> Any:
-        if username and _recent_failures(username, client_ip(request)) >= LOGIN_MAX_FAILURES:
-            raise PermissionDenied(f"Too many failed sign-ins; try again in {LOGIN_LOCK_MINUTES} minutes.")
+        failures, minutes = _lockout()
+        if username and _recent_failures(username, client_ip(request)) >= failures:
+            raise PermissionDenied(f"Too many failed sign-ins; try again in {minutes} minutes.")
         return super().authenticate(request, username=username, password=password, **kwargs)
 
 

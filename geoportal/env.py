@@ -71,6 +71,9 @@ class Env:
     tile_cache: bool = True
     # External raster basemap under the viewer's layers; None (the default) on a closed network.
     basemap: Basemap | None = None
+    # Sign-in lockout: this many failed sign-ins for one user name from one address lock it for the minutes.
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
 
     @property
     def pg_dir(self) -> Path:
@@ -239,6 +242,8 @@ def load_env(environ: Mapping[str, str] | None = None) -> Env:
         https=_bool(environ, PREFIX + "HTTPS", False),
         tile_cache=_bool(environ, PREFIX + "TILE_CACHE", True),
         basemap=_basemap(environ),
+        login_max_failures=_int(environ, PREFIX + "LOGIN_MAX_FAILURES", 5, 1, 1000),
+        login_lock_minutes=_int(environ, PREFIX + "LOGIN_LOCK_MINUTES", 15, 1, 10_080),
     )
 
 

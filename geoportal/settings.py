@@ -113,6 +113,8 @@ GEOPORTAL = {
     "MAX_LIMIT": ENV.max_limit,
     "TILE_CACHE_SECONDS": ENV.tile_cache_seconds,
     "TILE_CACHE": ENV.tile_cache,
+    "LOGIN_MAX_FAILURES": ENV.login_max_failures,
+    "LOGIN_LOCK_MINUTES": ENV.login_lock_minutes,
 }
 # Optional external raster basemap (GEOPORTAL_BASEMAP_URL): a geoportal.env.Basemap, or None (the default),
 # which keeps every request of the viewer on the geoportal's own host.

@@ -33,6 +33,8 @@ def _env(data_dir: Path, **values: str) -> dict[str, str]:
         ("GEOPORTAL_DB_PORT", "5.5", "expected an integer"),
         ("GEOPORTAL_DEBUG", "maybe", "expected one of 1/0, true/false"),
         ("GEOPORTAL_MAX_LIMIT", "-1", "expected an integer between 1"),
+        ("GEOPORTAL_LOGIN_MAX_FAILURES", "0", "expected an integer between 1 and 1000"),
+        ("GEOPORTAL_LOGIN_LOCK_MINUTES", "forever", "expected an integer between 1 and 10080"),
     ],
 )
 def test_bad_value_names_the_variable(empty_data_dir: Path, variable: str, value: str, expected: str) -> None:

@@ -9,11 +9,13 @@ import os
 import re
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from layers.models_access import LoginFailure
 from layers.services_access import token_create
@@ -97,6 +99,14 @@ def test_sign_in_locks_after_five_failures_per_user_name_and_address(editor):
     assert not _login("right-password"), "locked: even the right password is refused"
     assert _login("right-password", ip="10.0.0.2"), "another address is not locked"
     assert not LoginFailure.objects.filter(ip="10.0.0.2").exists()
+
+
+def test_lockout_thresholds_come_from_the_settings(editor, settings):
+    settings.GEOPORTAL = {**settings.GEOPORTAL, "LOGIN_MAX_FAILURES": 2, "LOGIN_LOCK_MINUTES": 1}
+    assert [_login("wrong") for _ in range(2)] == [False, False]
+    assert not _login("right-password"), "locked after the configured two failures"
+    LoginFailure.objects.filter(username="editor").update(at=timezone.now() - timedelta(minutes=2))
+    assert _login("right-password"), "the configured one minute has passed"
 
 
 def test_a_successful_sign_in_forgets_earlier_failures(editor):
