@@ -58,7 +58,7 @@ else
   echo "ingest: unchanged file, nothing imported (FORCE=1 re-imports and measures it)"
 fi
 
-GEOPORTAL_TILE_CACHE=0 "$GP" serve --port "$PORT" --no-task-worker > "$WORK/national-serve.log" 2>&1 &
+GEOPORTAL_ACCESS_LOG=0 GEOPORTAL_TILE_CACHE=0 "$GP" serve --port "$PORT" --no-task-worker > "$WORK/national-serve.log" 2>&1 &
 echo $! > "$WORK/national-serve.pid"
 trap 'kill "$(cat "$WORK/national-serve.pid")" 2>/dev/null || true' EXIT
 for _ in $(seq 60); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 1; done

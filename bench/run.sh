@@ -46,7 +46,8 @@ for t in buildings:bench buildings_10k:bench10k; do
 done
 mkdir -p results/raw && cp workload/ids.txt results/raw/ids-geoportal.txt   # our fid = the source id
 
-"$GP" serve --port 8000 > "$WORK/geoportal-serve.log" 2>&1 &
+# No per-request access log, as the anchors run (TiPg: uvicorn --no-access-log); nginx logs in production.
+GEOPORTAL_ACCESS_LOG=0 "$GP" serve --port 8000 > "$WORK/geoportal-serve.log" 2>&1 &
 echo $! > "$WORK/geoportal.pid"
 trap 'kill "$(cat "$WORK/geoportal.pid")" 2>/dev/null || true; ./stop_all.sh || true' EXIT
 for _ in $(seq 60); do $PY -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')" 2>/dev/null && break; sleep 1; done

@@ -74,6 +74,8 @@ class Env:
     # Sign-in lockout: this many failed sign-ins for one user name from one address lock it for the minutes.
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    # gunicorn's access log (one line per request on stdout).
+    access_log: bool = True
 
     @property
     def pg_dir(self) -> Path:
@@ -244,6 +246,7 @@ def load_env(environ: Mapping[str, str] | None = None) -> Env:
         basemap=_basemap(environ),
         login_max_failures=_int(environ, PREFIX + "LOGIN_MAX_FAILURES", 5, 1, 1000),
         login_lock_minutes=_int(environ, PREFIX + "LOGIN_LOCK_MINUTES", 15, 1, 10_080),
+        access_log=_bool(environ, PREFIX + "ACCESS_LOG", True),
     )
 
 

@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from geoportal.env import get_env
 
@@ -101,3 +103,20 @@ def test_make_stop_without_a_server_says_so_and_succeeds() -> None:
     assert done.returncode == 0, done.stderr
     assert f"no server on port {port}" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_serve_refuses_a_database_without_its_migrations() -> None:
+    """After an upgrade without `geoportal setup`, serving would answer every request with an error: refuse."""
+    env = get_env()
+    if not env.database.embedded:
+        pytest.skip("DATABASE_URL is set: the embedded cluster creates the empty database this test needs")
+    name = f"test_unmigrated_{os.getpid()}"
+    try:
+        result = run_geoportal("serve", "--port", str(unused_port()), env={**os.environ, "GEOPORTAL_DB_NAME": name})
+        assert result.returncode != 0
+        assert f"the database '{name}' lacks" in result.stderr and "run `geoportal setup`" in result.stderr
+        assert "Traceback" not in result.stderr
+    finally:
+        target = env.database
+        with psycopg.connect(host=target.host, port=target.port, user=target.user, dbname="postgres", autocommit=True) as db:
+            db.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))

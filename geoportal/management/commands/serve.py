@@ -53,7 +53,9 @@ def gunicorn_options(*, host: str, port: int, workers: int, pidfile: Path) -> di
         "keepalive": 5,
         "timeout": 60,
         "graceful_timeout": 20,
-        "accesslog": "-",
+        # One line per request: useful for a demo, redundant behind nginx (which logs), and a cost per
+        # request on the hot paths — GEOPORTAL_ACCESS_LOG=0 turns it off.
+        "accesslog": "-" if get_env().access_log else None,
         "errorlog": "-",
         "pidfile": str(pidfile),
         "proc_name": "geoportal",
@@ -82,6 +84,7 @@ class Command(BaseCommand):
         if not 1 <= workers <= 64:
             raise CommandError(f"--workers {workers}: expected between 1 and 64")
         _check_port_free(host, port)
+        _check_migrated()
         _sync_tile_tree(self.stderr)
         pidfile = pid_file(port)
         pidfile.parent.mkdir(parents=True, exist_ok=True)
@@ -99,6 +102,25 @@ class Command(BaseCommand):
         finally:
             if task_worker is not None:
                 stop_task_worker(task_worker)
+
+
+def _check_migrated() -> None:
+    """Refuse to serve a database that lacks migrations (after an upgrade): every request would fail."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        raise CommandError(f"the database cannot be reached: {exc}".strip()) from None
+    if pending:
+        names = ", ".join(f"{migration.app_label}.{migration.name}" for migration, _ in pending[:5])
+        more = f" and {len(pending) - 5} more" if len(pending) > 5 else ""
+        raise CommandError(
+            f"the database {connection.settings_dict['NAME']!r} lacks {len(pending)} migration(s) ({names}{more}): "
+            "run `geoportal setup` (or `geoportal migrate`) first"
+        )
 
 
 def _sync_tile_tree(stderr: Any) -> None:
