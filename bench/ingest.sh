@@ -34,18 +34,17 @@ mkdir -p "$WORK"
 "$GP" shell -c "from geoportal.config import project_config; from layers.services import cities_sync; cities_sync(config=project_config())"
 
 GPKG="$WORK/buildings_${N}_utm35.gpkg"
-if [ ! -f "$GPKG" ] && [ "$(psql "$SOURCE_DSN" -Atc 'SELECT count(*) FROM buildings' 2>/dev/null || echo 0)" -ge "$N" ]; then
+export_gpkg() {  # dsn, sql → $GPKG in UTM 35N (written aside first: an interrupted export is not reused)
   rm -f "$GPKG.part"
-  ogr2ogr -f GPKG "$GPKG.part" "PG:$SOURCE_DSN" -sql "SELECT * FROM buildings ORDER BY id LIMIT $N" \
-    -nln buildings -t_srs EPSG:32635 -nlt MULTIPOLYGON
+  ogr2ogr -f GPKG "$GPKG.part" "PG:$1" -sql "$2" -nln buildings -t_srs EPSG:32635 -nlt MULTIPOLYGON
   mv "$GPKG.part" "$GPKG"
+}
+if [ ! -f "$GPKG" ] && [ "$(psql "$SOURCE_DSN" -Atc 'SELECT count(*) FROM buildings' 2>/dev/null || echo 0)" -ge "$N" ]; then
+  export_gpkg "$SOURCE_DSN" "SELECT * FROM buildings ORDER BY id LIMIT $N"
 fi
 if [ ! -f "$GPKG" ]; then
   "$PY" "$SHARED/gen_synthetic.py" --buildings "$N" --prefix "ing${N}_" --dsn "$DSN" >/dev/null
-  rm -f "$GPKG.part"
-  ogr2ogr -f GPKG "$GPKG.part" "PG:$DSN" -sql "SELECT * FROM ing${N}_buildings ORDER BY id" \
-    -nln buildings -t_srs EPSG:32635 -nlt MULTIPOLYGON
-  mv "$GPKG.part" "$GPKG"
+  export_gpkg "$DSN" "SELECT * FROM ing${N}_buildings ORDER BY id"
   psql "$DSN" -qc "DROP TABLE IF EXISTS ing${N}_buildings, ing${N}_roads, ing${N}_utilities, ing${N}_buildings_10k CASCADE" 2>/dev/null || true
 fi
 ls -l "$GPKG"

@@ -28,11 +28,8 @@ GP="$ROOT/.venv/bin/geoportal"
 PY="$ROOT/.venv/bin/python"
 export GEOPORTAL_DB_NAME="${GEOPORTAL_DB_NAME:-geoportal_national}"
 
-[ -x "$GP" ] || { echo "run 'make demo' (or 'make test') first: $GP is missing" >&2; exit 2; }
-[ -d "$SHARED" ] || { echo "the shared harness is missing: $SHARED" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
-mkdir -p "$WORK"
-(cd "$SHARED" && tar cf - --exclude=.pgdata --exclude='.venv*' --exclude=run --exclude=results/raw .) | (cd "$WORK" && tar xf -)
+. "$ROOT/bench/harness.sh"   # checks, and a fresh copy of the harness code in $WORK
 cd "$WORK"
 ./pg.sh start
 PG="host=127.0.0.1 port=55432 user=postgres dbname=bench"

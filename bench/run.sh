@@ -23,11 +23,7 @@ GP="$ROOT/.venv/bin/geoportal"
 # A database of its own in the embedded cluster: the benchmark never touches the demo's data.
 export GEOPORTAL_DB_NAME="${GEOPORTAL_DB_NAME:-geoportal_bench}"
 
-[ -x "$GP" ] || { echo "run 'make demo' (or 'make test') first: $GP is missing" >&2; exit 2; }
-[ -d "$SHARED" ] || { echo "the shared harness is missing: $SHARED" >&2; exit 2; }
-mkdir -p "$WORK"
-# refresh the harness code, keep its data (.pgdata, venvs) between runs
-(cd "$SHARED" && tar cf - --exclude=.pgdata --exclude='.venv*' --exclude=run --exclude=results/raw .) | (cd "$WORK" && tar xf -)
+. "$ROOT/bench/harness.sh"   # checks, and a fresh copy of the harness code in $WORK
 cd "$WORK"
 PY=.venv-tools/bin/python
 [ -x "$PY" ] || { python3 -m venv .venv-tools; .venv-tools/bin/pip install -q numpy "psycopg[binary]" mapbox-vector-tile; }

@@ -96,6 +96,29 @@ class ThemeConfig:
     def attribute(self, name: str) -> AttributeConfig | None:
         return next((a for a in self.attributes if a.name == name), None)
 
+    @functools.cached_property
+    def attributes_in_style(self) -> frozenset[str]:
+        """The theme attributes named anywhere in its style (filters, `["get", …]`, text fields).
+
+        Computed once per loaded theme: tiles ask for it on every request.
+        """
+        names = {attribute.name for attribute in self.attributes}
+        mentioned: set[str] = set()
+
+        def walk(node: object) -> None:
+            if isinstance(node, str):
+                if node in names:
+                    mentioned.add(node)
+            elif isinstance(node, Mapping):
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list | tuple):
+                for value in node:
+                    walk(value)
+
+        walk(self.style)
+        return frozenset(mentioned)
+
 
 @dataclass(frozen=True)
 class Config:

@@ -34,8 +34,8 @@ from layers.services_access import token_hash
 
 def _lockout() -> tuple[int, int]:
     """(failures that lock, minutes locked): GEOPORTAL_LOGIN_MAX_FAILURES / GEOPORTAL_LOGIN_LOCK_MINUTES."""
-    options = settings.GEOPORTAL
-    return int(options.get("LOGIN_MAX_FAILURES", 5)), int(options.get("LOGIN_LOCK_MINUTES", 15))
+    options = settings.GEOPORTAL  # defaults and bounds live in geoportal.env, where the variables are read
+    return int(options["LOGIN_MAX_FAILURES"]), int(options["LOGIN_LOCK_MINUTES"])
 
 
 def _challenge(status: int, code: str, description: str, error: str) -> HttpResponse:

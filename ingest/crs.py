@@ -8,6 +8,7 @@ import numpy as np
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+from layers.crs import COMMON_SRIDS  # what Belarusian files come in: the CRSs offered everywhere
 from layers.errors import IngestError, InvalidParameter
 
 WGS84 = CRS.from_epsg(4326)
@@ -15,8 +16,6 @@ CoordinateFn = Callable[[np.ndarray], np.ndarray]
 
 
 BELARUS_BBOX = (23.1, 51.2, 32.8, 56.2)
-# What Belarusian files come in: lon/lat, web mercator, UTM 34-36N, Pulkovo 1942 Gauss-Krüger zones 4-6
-COMMON_CANDIDATES = (4326, 3857, 32634, 32635, 32636, 28404, 28405, 28406)
 Bounds = tuple[float, float, float, float]
 
 
@@ -99,7 +98,7 @@ def candidates_hint(bounds: Bounds | None, *, target: Bounds, target_name: str, 
     """Which CRSs would put the coordinates inside the target area, judged from the bounds of the data."""
     if bounds is None:
         return "Pass --crs EPSG:NNNN (the data has no coordinates to judge from)."
-    codes = list(dict.fromkeys([*COMMON_CANDIDATES, *local_srids]))
+    codes = list(dict.fromkeys([*COMMON_SRIDS, *local_srids]))
     fitting = [code for code in codes if _lands_in(bounds, code, target)]
     span = f"x {bounds[0]:.6g}–{bounds[2]:.6g}, y {bounds[1]:.6g}–{bounds[3]:.6g}"
     if fitting:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 from pathlib import Path
+from typing import BinaryIO
 
 from layers.errors import InvalidParameter
 
@@ -48,13 +49,18 @@ def _score(text: str) -> float:
     return len(letters) / high + lower / high
 
 
+def _dbf_header_length(handle: BinaryIO) -> int | None:
+    """Bytes 8-9 of the 32-byte .dbf header: where the records start (None for a truncated header)."""
+    header = handle.read(32)
+    return int.from_bytes(header[8:10], "little") if len(header) == 32 else None
+
+
 def dbf_text_sample(dbf: Path) -> bytes:
     """The record bytes of a .dbf (header skipped): what the string fields hold."""
     with dbf.open("rb") as handle:
-        header = handle.read(32)
-        if len(header) < 32:
+        header_length = _dbf_header_length(handle)
+        if header_length is None:
             return b""
-        header_length = int.from_bytes(header[8:10], "little")
         handle.seek(header_length)
         return handle.read(SAMPLE_BYTES)
 
@@ -62,10 +68,9 @@ def dbf_text_sample(dbf: Path) -> bytes:
 def dbf_field_names(dbf: Path) -> bytes:
     """The raw field-name bytes of a .dbf header (Cyrillic field names need the encoding too)."""
     with dbf.open("rb") as handle:
-        header = handle.read(32)
-        if len(header) < 32:
+        header_length = _dbf_header_length(handle)
+        if header_length is None:
             return b""
-        header_length = int.from_bytes(header[8:10], "little")
         descriptors = handle.read(max(0, header_length - 32))
     names = [descriptors[i : i + 11].split(b"\x00")[0] for i in range(0, len(descriptors) - 31, 32)]
     return b" ".join(names)

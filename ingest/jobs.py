@@ -19,6 +19,7 @@ import psycopg
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.loader import Config
@@ -102,22 +103,24 @@ def _authorise(request: JobRequest, user: Any) -> None:
         raise Forbidden(f"You may not import into {where!r}.", hint="Ask the city's administrator for the editor role.")
 
 
-def job_get(*, pk: int, user: Any) -> ImportJob:
-    """A job the caller submitted (superusers see all); others answer like a missing one."""
+def _visible_jobs(user: Any) -> QuerySet[ImportJob]:
+    """The jobs the caller submitted (superusers see all)."""
     jobs = ImportJob.objects.select_related("run")
-    if not getattr(user, "is_superuser", False):
-        jobs = jobs.filter(user_id=getattr(user, "pk", None) or 0)
-    job = jobs.filter(pk=pk).first()
+    if getattr(user, "is_superuser", False):
+        return jobs
+    return jobs.filter(user_id=getattr(user, "pk", None) or 0)
+
+
+def job_get(*, pk: int, user: Any) -> ImportJob:
+    """A job the caller may see; others answer like a missing one."""
+    job = _visible_jobs(user).filter(pk=pk).first()
     if job is None:
         raise NotFound(f"Import job {pk} does not exist.")
     return job
 
 
 def job_list(*, user: Any, limit: int = 100) -> list[ImportJob]:
-    jobs = ImportJob.objects.select_related("run")
-    if not getattr(user, "is_superuser", False):
-        jobs = jobs.filter(user_id=getattr(user, "pk", None) or 0)
-    return list(jobs.order_by("-id")[:limit])
+    return list(_visible_jobs(user).order_by("-id")[:limit])
 
 
 class _ProgressWriter:

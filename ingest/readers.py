@@ -6,6 +6,7 @@ import codecs
 import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyogrio
@@ -251,16 +252,7 @@ def read_batch(source: Source, start: int, batch_size: int = DEFAULT_BATCH) -> B
         low, column = source.first_fid + start, _sql_name(source.fid_column)
         position = {"where": f'"{column}" >= {low} AND "{column}" < {low + batch_size}'}
     try:
-        _meta, fids, wkb, data = pyogrio.raw.read(
-            source.dataset or source.path,
-            layer=source.layer,
-            encoding=source.read_encoding,
-            **position,  # type: ignore[arg-type]
-            return_fids=True,
-            force_2d=True,
-            datetime_as_string=True,
-            **source.gdal_options,
-        )
+        _meta, fids, wkb, data = _read_layer(source, **position, return_fids=True, datetime_as_string=True)
     except READ_ERRORS as exc:
         raise IngestError(
             f"reading features {start + 1}–{start + batch_size} failed ({_first_line(exc).rstrip('.')}).", source=source.name
@@ -271,18 +263,22 @@ def read_batch(source: Source, start: int, batch_size: int = DEFAULT_BATCH) -> B
     return Batch(start=start, fids=fids, wkb=wkb, columns=dict(zip(source.fields, data, strict=True)))
 
 
+def _read_layer(source: Source, **what: Any) -> tuple[Any, Any, Any, Any]:
+    """pyogrio's raw read of the source's layer, 2D, with the encoding and GDAL options it was opened with."""
+    return pyogrio.raw.read(  # type: ignore[no-any-return]
+        source.dataset or source.path,
+        layer=source.layer,
+        encoding=source.read_encoding,
+        force_2d=True,
+        **what,
+        **source.gdal_options,
+    )
+
+
 def typical_bounds(source: Source, sample: int = 5000) -> tuple[float, float, float, float] | None:
     """Bounds of the middle 96% of the first features' coordinates: stray 0,0 rows do not skew CRS judgement."""
     try:
-        _meta, _fids, wkb, _data = pyogrio.raw.read(
-            source.dataset or source.path,
-            layer=source.layer,
-            encoding=source.read_encoding,
-            columns=[],
-            max_features=sample,
-            force_2d=True,
-            **source.gdal_options,
-        )
+        _meta, _fids, wkb, _data = _read_layer(source, columns=[], max_features=sample)
     except READ_ERRORS:
         return source.bounds
     coords = shapely.get_coordinates(shapely.from_wkb(wkb, on_invalid="ignore"))

@@ -40,7 +40,7 @@ from ingest.crs import (
 )
 from ingest.encoding import parse_encoding_option
 from ingest.geometry import GeometryRules, prepare
-from ingest.mapping import PropertyMapper, RowTransform, json_columns, json_type_of, merge_field_type, rows_from_lists
+from ingest.mapping import COERCE, PropertyMapper, RowTransform, json_columns, json_type_of, merge_field_type, rows_from_lists
 from ingest.readers import (
     DEFAULT_BATCH,
     Source,
@@ -402,7 +402,11 @@ def _write(plan: _Plan, source: Source, source_crs: CRS) -> IngestResult:
             partitions.attach(table=partition, layer_id=layer.pk)  # last: the only step that locks readers out
     else:
         plan.warnings.add("no-change", "no feature was inserted, updated or deleted: the layer version is unchanged")
-    counts = staged.counts
+    return _finish_succeeded(plan, layer, staged.counts, changes)
+
+
+def _finish_succeeded(plan: _Plan, layer: Layer, counts: Counts, changes: _Changes) -> IngestResult:
+    run = plan.run
     run.layer = layer
     run.layer_version = layer.version
     run.status = ImportStatus.SUCCEEDED
@@ -627,8 +631,9 @@ def _columnar_rows(
         # GDAL's feature ids are integers: nothing in them to escape for COPY
         yield f"{head}{prefix}{row_fid}\t{ewkb}\t{document.replace(BACKSLASH, DOUBLE_BACKSLASH)}{line.tail}"
     written = [ewkb is not None for ewkb in ewkb_hex]
+    every_row_written = all(written)  # the usual case: the types encode_rows saw are those of the written rows
     for key, values in mapped.items():  # types of the written rows only, as the per-row path sees them
-        kinds = kinds_of[key] if all(written) else {type(v) for v, ok in zip(values, written, strict=True) if ok}
+        kinds = kinds_of[key] if every_row_written else {type(v) for v, ok in zip(values, written, strict=True) if ok}
         for kind in kinds - {type(None)}:
             fields[key] = merge_field_type(fields.get(key), json_type_of(kind))
 
@@ -670,16 +675,12 @@ def _fid_of(plan: _Plan, source: Source, props: dict[str, Any], row_fid: str, nu
                 field=plan.key,
                 hint="Every feature needs a key value in upsert/sync mode.",
             )
-        return _to_string(value)
+        return COERCE["string"](value)  # a key read as 12.0 is the feature "12", as a string attribute stores it
     fid = row_fid
     if source.id_field is not None:
         own_id = props.pop(source.id_field, None)
         fid = str(own_id) if own_id is not None else fid
     return f"{plan.run.pk}.{fid}" if plan.mode == "append" else fid
-
-
-def _to_string(value: Any) -> str:
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def _apply(transform: RowTransform, props: dict[str, Any], number: int, source: Source) -> dict[str, Any]:

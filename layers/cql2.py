@@ -206,12 +206,16 @@ class _TextParser:
     def function_predicate(self) -> Any:
         name = self.next()
         self.expect("(")
-        args = [self.scalar()]
+        return {"op": name.text.lower(), "args": self.scalar_list(allow_empty=False)}
+
+    def scalar_list(self, *, allow_empty: bool) -> list[Any]:
+        """The comma-separated scalars after an opening '(' up to and including the ')'."""
+        items = [] if allow_empty and self.peek().text == ")" else [self.scalar()]
         while self.peek().text == ",":
             self.next()
-            args.append(self.scalar())
+            items.append(self.scalar())
         self.expect(")")
-        return {"op": name.text.lower(), "args": args}
+        return items
 
     def predicate(self) -> Any:
         left = self.scalar()
@@ -232,23 +236,13 @@ class _TextParser:
             return _negated({"op": "between", "args": [left, low, self.scalar()]}, negate)
         if self.keyword("IN"):
             self.expect("(")
-            values = [self.scalar()]
-            while self.peek().text == ",":
-                self.next()
-                values.append(self.scalar())
-            self.expect(")")
-            return _negated({"op": "in", "args": [left, values]}, negate)
+            return _negated({"op": "in", "args": [left, self.scalar_list(allow_empty=False)]}, negate)
         raise self.fail(self.peek(), "a comparison (=, <>, <, >, <=, >=, LIKE, BETWEEN, IN, IS NULL)")
 
     def scalar(self) -> Any:
         token = self.next()
         if token.text == "(":  # an array literal: ('a', 'b') or ()
-            items = [] if self.peek().text == ")" else [self.scalar()]
-            while self.peek().text == ",":
-                self.next()
-                items.append(self.scalar())
-            self.expect(")")
-            return items
+            return self.scalar_list(allow_empty=True)
         if token.kind == "string":
             return token.text[1:-1].replace("''", "'")
         if token.kind == "number":
@@ -264,12 +258,7 @@ class _TextParser:
         if self.peek().text != "(":
             return {"property": token.text}
         self.next()
-        args = [] if self.peek().text == ")" else [self.scalar()]
-        while self.peek().text == ",":
-            self.next()
-            args.append(self.scalar())
-        self.expect(")")
-        return _call(token, args)
+        return _call(token, self.scalar_list(allow_empty=True))
 
 
 def _negated(node: dict[str, Any], negate: bool) -> dict[str, Any]:

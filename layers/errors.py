@@ -45,6 +45,13 @@ class NotFound(GeoportalError):
     status = 404
 
 
+class Unauthorized(GeoportalError):
+    """The caller must sign in (or send a token) first."""
+
+    code = "Unauthorized"
+    status = 401
+
+
 class Forbidden(GeoportalError):
     """The caller is known but may not do this (write into a layer, import into a city)."""
 

@@ -23,7 +23,7 @@ from django.db import connection
 from pyogrio.raw import write as ogr_write
 
 from layers.errors import InvalidParameter
-from layers.features import BBox
+from layers.features import BBox, bbox_condition
 from layers.models import Layer
 
 FORMATS = ("geojson", "gpkg", "csv")
@@ -65,24 +65,21 @@ def _too_many(layer: Layer, max_features: int) -> InvalidParameter:
 
 
 def _where(layer: Layer, bbox: BBox | None) -> tuple[str, list[Any]]:
-    where = ["layer_id = %s"]
-    params: list[Any] = [layer.id]
-    if bbox is not None:
-        # && lets the planner use the (layer_id, geom) GiST index; ST_Intersects keeps features touching the edge.
-        where.append("geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)")
-        where.append("ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))")
-        params += bbox.params() + bbox.params()
-    return " AND ".join(where), params
+    """The rows of `layer` (aliased `f`) meeting the box: the same test as the items' bbox."""
+    if bbox is None:
+        return "f.layer_id = %s", [layer.id]
+    box = bbox_condition(bbox)
+    return f"f.layer_id = %s AND {box.sql}", [layer.id, *box.params]
 
 
 def _geojson(layer: Layer, bbox: BBox | None, max_features: int) -> tuple[bytes, int]:
     # PostGIS writes each feature's JSON text; Python only joins them (no per-feature objects).
     where, params = _where(layer, bbox)
     sql = f"""
-        SELECT '{{"type":"Feature","id":' || to_json(fid)::text
-               || ',"geometry":' || coalesce(ST_AsGeoJSON(geom, 7), 'null')
-               || ',"properties":' || coalesce(properties::text, '{{}}') || '}}'
-        FROM layers_feature WHERE {where} ORDER BY id LIMIT %s
+        SELECT '{{"type":"Feature","id":' || to_json(f.fid)::text
+               || ',"geometry":' || coalesce(ST_AsGeoJSON(f.geom, 7), 'null')
+               || ',"properties":' || coalesce(f.properties::text, '{{}}') || '}}'
+        FROM layers_feature AS f WHERE {where} ORDER BY f.id LIMIT %s
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, max_features + 1])
@@ -96,8 +93,8 @@ def _geojson(layer: Layer, bbox: BBox | None, max_features: int) -> tuple[bytes,
 
 def _rows(layer: Layer, bbox: BBox | None, max_features: int, *, wkt: bool) -> list[tuple[str, Any, dict[str, Any]]]:
     where, params = _where(layer, bbox)
-    geometry = "ST_AsText(geom, 7)" if wkt else "ST_AsBinary(geom)"
-    sql = f"SELECT fid, {geometry}, properties FROM layers_feature WHERE {where} ORDER BY id LIMIT %s"
+    geometry = "ST_AsText(f.geom, 7)" if wkt else "ST_AsBinary(f.geom)"
+    sql = f"SELECT f.fid, {geometry}, f.properties FROM layers_feature AS f WHERE {where} ORDER BY f.id LIMIT %s"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, max_features + 1])
         # Django's connection hands jsonb over as text (its JSONField decodes it); so do we.

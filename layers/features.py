@@ -137,7 +137,8 @@ def feature_page_geojson(
         where.append(bbox_condition(bbox))
     where += conditions or []
     order_sql, order_params = _order_by(sort or [])
-    feature = _feature_json(output or Output())
+    out = output or Output()
+    feature = _feature_json(out)
     last = offset + limit  # row_number() counts the skipped rows too
     sql = f"""
         WITH page AS (
@@ -156,7 +157,6 @@ def feature_page_geojson(
     for w in where:
         params += w.params
     params += [*order_params, limit + 1, offset, *feature.params, last, last, last, limit]
-    out = output or Output()
     blame = "bbox" if bbox is not None and bbox.srid != STORAGE_SRID else "filter" if conditions else "crs"
     guarded = blame != "crs" or out.crs.srid != STORAGE_SRID
     features_json, returned, last_id, has_more = _fetch_one(sql, params, guard=blame if guarded else None)

@@ -93,10 +93,10 @@ def search_index_layer(*, layer: Layer, table: str = "layers_feature") -> int:
         for entry in _entries(_labelled_rows(layer.id, table)):
             batch.append(entry)
             if len(batch) >= _BATCH:
-                written += _insert(cursor, layer.id, batch, table)
+                written += insert_search_rows(cursor, layer_id=layer.id, rows=batch, table=table)
                 batch = []
         if batch:
-            written += _insert(cursor, layer.id, batch, table)
+            written += insert_search_rows(cursor, layer_id=layer.id, rows=batch, table=table)
     return written
 
 
@@ -115,7 +115,7 @@ def search_index_by_fid(*, layer: Layer, table: str, entries: Iterable[bytes]) -
         cursor.execute(
             f"""
             INSERT INTO layers_searchentry (layer_id, feature_id, key, label, centre)
-            SELECT %s, f.id, e.key, e.label, ST_ClosestPoint(f.geom, ST_Centroid(f.geom))
+            SELECT %s, f.id, e.key, e.label, {_CENTRE}
             FROM {staging} AS e JOIN {table} AS f ON f.layer_id = %s AND f.fid = e.fid
             ORDER BY f.id
             """,
@@ -138,18 +138,31 @@ def _labelled_rows(layer_id: int, table: str) -> Iterator[tuple[int, dict[str, A
             yield from ((feature_id, json.loads(p) if isinstance(p, str) else p) for feature_id, p in chunk)
 
 
-def _insert(cursor: Any, layer_id: int, batch: list[tuple[int, str, str]], table: str) -> int:
-    # The centre is a point ON the geometry (a street's centroid can fall beside it).
+# The centre is a point ON the geometry (a street's centroid can fall beside it).
+_CENTRE = "ST_ClosestPoint(f.geom, ST_Centroid(f.geom))"
+
+
+def insert_search_rows(cursor: Any, *, layer_id: int, rows: list[tuple[int, str, str]], table: str = "layers_feature") -> int:
+    """Insert (feature id, key, label) rows of the index for features of `layer_id` in `table`."""
     cursor.execute(
         f"""
         INSERT INTO layers_searchentry (layer_id, feature_id, key, label, centre)
-        SELECT %s, f.id, e.key, e.label, ST_ClosestPoint(f.geom, ST_Centroid(f.geom))
+        SELECT %s, f.id, e.key, e.label, {_CENTRE}
         FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS e(feature_id, key, label)
         JOIN {table} AS f ON f.layer_id = %s AND f.id = e.feature_id
         """,
-        [layer_id, [e[0] for e in batch], [e[1] for e in batch], [e[2] for e in batch], layer_id],
+        [layer_id, [e[0] for e in rows], [e[1] for e in rows], [e[2] for e in rows], layer_id],
     )
-    return len(batch)
+    return len(rows)
+
+
+def search_index_feature(*, feature_id: int, layer_id: int, properties: Mapping[str, Any] | None) -> None:
+    """Rebuild one feature's rows after an edit (None: remove them); the caller's transaction holds it."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM layers_searchentry WHERE feature_id = %s", [feature_id])
+        rows = [(feature_id, key, label) for key, label in search_entries(properties or {})]
+        if rows:
+            insert_search_rows(cursor, layer_id=layer_id, rows=rows)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.gis.geos import GEOSGeometry, Polygon
-from django.db import connection, transaction
+from django.db import transaction
 
 from layers.access import can_write
 from layers.errors import Forbidden
 from layers.models import ChangeOp, Feature, FeatureChange, Layer
-from layers.search import search_entries
+from layers.search import search_index_feature
 from layers.services_access import audit_write
 
 
@@ -37,23 +37,6 @@ def _grow_extent(layer: Layer, geom: GEOSGeometry) -> None:
     layer.extent.srid = 4326
 
 
-def _reindex_search(feature: Feature) -> None:
-    """The feature's search rows, rebuilt from its properties (same rows an import writes)."""
-    entries = search_entries(feature.properties or {})
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM layers_searchentry WHERE feature_id = %s", [feature.pk])
-        if entries:
-            cursor.execute(
-                """
-                INSERT INTO layers_searchentry (layer_id, feature_id, key, label, centre)
-                SELECT f.layer_id, f.id, e.key, e.label, ST_ClosestPoint(f.geom, ST_Centroid(f.geom))
-                FROM unnest(%s::text[], %s::text[]) AS e(key, label)
-                JOIN layers_feature AS f ON f.layer_id = %s AND f.id = %s
-                """,
-                [[key for key, _ in entries], [label for _, label in entries], feature.layer_id, feature.pk],
-            )
-
-
 @transaction.atomic
 def feature_save(*, feature: Feature, user: Any = None) -> Feature:
     """Insert or update one feature; the layer's version, extent and count follow in the same transaction."""
@@ -67,7 +50,7 @@ def feature_save(*, feature: Feature, user: Any = None) -> Feature:
     layer.save(update_fields=["version", "extent", "feature_count", "updated_at"])
     op = ChangeOp.INSERT if created else ChangeOp.UPDATE
     FeatureChange.objects.create(layer=layer, version=layer.version, op=op, fid=feature.fid)
-    _reindex_search(feature)
+    search_index_feature(feature_id=feature.pk, layer_id=feature.layer_id, properties=feature.properties)
     audit_write(
         user=user,
         action=f"feature.{op}",
@@ -83,8 +66,7 @@ def feature_delete(*, feature: Feature, user: Any = None) -> None:
     layer = _locked_layer(layer_id=feature.layer_id)
     _check_write(user=user, layer=layer)
     fid = feature.fid
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM layers_searchentry WHERE feature_id = %s", [feature.pk])
+    search_index_feature(feature_id=feature.pk, layer_id=layer.pk, properties=None)  # no rows: it is going
     Feature.objects.filter(layer_id=layer.pk, pk=feature.pk).delete()
     layer.feature_count = max(layer.feature_count - 1, 0)
     layer.version += 1

@@ -107,31 +107,12 @@ def _created(layer: Layer) -> str:
 
 
 def brief_attributes(theme: ThemeConfig) -> tuple[str, ...]:
-    """The attributes a low-zoom tile keeps: `name`, the priority attribute and any the style mentions.
-
-    A theme attribute counts as mentioned when its name appears as a string
-    anywhere in the theme's style (filters, `["get", …]` expressions, text
-    fields), which is what the renderer can need at that zoom.
-    """
-    names = {attribute.name for attribute in theme.attributes}
-    mentioned: set[str] = set()
-
-    def walk(node: object) -> None:
-        if isinstance(node, str):
-            if node in names:
-                mentioned.add(node)
-        elif isinstance(node, dict):
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list | tuple):
-            for value in node:
-                walk(value)
-
-    walk(list(theme.style))
-    mentioned.add("name")
+    """The attributes a low-zoom tile keeps: `name`, the priority attribute and any the style mentions
+    (`ThemeConfig.attributes_in_style`: what the renderer can need at that zoom)."""
+    kept = {*theme.attributes_in_style, "name"}
     if theme.priority_attribute:
-        mentioned.add(theme.priority_attribute)
-    return tuple(sorted(mentioned))
+        kept.add(theme.priority_attribute)
+    return tuple(sorted(kept))
 
 
 def tile_check(*, z: int, x: int, y: int) -> None:

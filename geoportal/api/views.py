@@ -10,14 +10,9 @@ from django.views.decorators.http import require_http_methods
 
 from ingest.jobs import JobRequest, job_create, job_get, job_list
 from ingest.models import ImportJob
-from layers.errors import GeoportalError, InvalidParameter
+from layers.errors import InvalidParameter, Unauthorized
 
 TRUE = ("1", "true", "yes", "on")
-
-
-class Unauthorized(GeoportalError):
-    code = "Unauthorized"
-    status = 401
 
 
 def _require_user(request: HttpRequest) -> Any:

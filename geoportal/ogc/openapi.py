@@ -51,6 +51,15 @@ def _get(summary: str, operation_id: str, parameters: list[str], responses: dict
     }
 
 
+def _features_responses(description: str, schema: str) -> dict[str, Any]:
+    """Items and item: GeoJSON (or HTML), 304 on a matching ETag, 400 and 404."""
+    return {
+        "200": _ok(description, {"application/geo+json": schema}),
+        "304": {"description": "Not modified (If-None-Match matched the ETag)"},
+        **_errors("400", "404"),
+    }
+
+
 def _paths() -> dict[str, Any]:
     json_doc = {"application/json": "Document"}
     return {
@@ -95,22 +104,14 @@ def _paths() -> dict[str, Any]:
             "Features of a collection (keyset-paged: follow the 'next' link)",
             "getFeatures",
             ["collectionId", *ITEMS_PARAMETERS],  # the very list the parser accepts
-            {
-                "200": _ok("A page of features", {"application/geo+json": "FeatureCollection"}),
-                "304": {"description": "Not modified (If-None-Match matched the ETag)"},
-                **_errors("400", "404"),
-            },
+            _features_responses("A page of features", "FeatureCollection"),
             "Data",
         ),
         "/collections/{collectionId}/items/{featureId}": _get(
             "One feature",
             "getFeature",
             ["collectionId", "featureId", "f", "crs"],
-            {
-                "200": _ok("The feature", {"application/geo+json": "Feature"}),
-                "304": {"description": "Not modified (If-None-Match matched the ETag)"},
-                **_errors("400", "404"),
-            },
+            _features_responses("The feature", "Feature"),
             "Data",
         ),
         "/collections/{collectionId}/queryables": _get(

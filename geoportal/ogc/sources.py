@@ -10,7 +10,7 @@ Feature ids are `{city}:{fid}`, unique across the cities.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -111,9 +111,14 @@ Source = Layer | ThemeCollection
 
 
 def theme_collections(*, user: Any, themes: Mapping[str, ThemeConfig]) -> list[ThemeCollection]:
-    city_layers = layer_list_visible(user=user).filter(city__isnull=False, city__is_sample=False, theme__in=list(themes))
+    return group_themes(layer_list_visible(user=user).filter(theme__in=list(themes)), themes)
+
+
+def group_themes(visible: Iterable[Layer], themes: Mapping[str, ThemeConfig]) -> list[ThemeCollection]:
+    """The theme collections over `visible`, layers the caller already has from `layer_list_visible(user=…)`."""
+    city_layers = [layer for layer in visible if layer.city and not layer.city.is_sample and layer.theme in themes]
     grouped: dict[str, list[Layer]] = {}
-    for layer in city_layers.order_by("theme", "city__slug", "id"):
+    for layer in sorted(city_layers, key=lambda layer: (layer.theme, layer.city.slug if layer.city else "", layer.id)):
         grouped.setdefault(layer.theme, []).append(layer)
     return [ThemeCollection(theme, dict(themes[theme].title), layers) for theme, layers in grouped.items()]
 

@@ -2,21 +2,19 @@
 
 Views stay thin: parameters are parsed in `params`, layers come from the one
 permission check (`layers.selectors`), and the GeoJSON text of items is built
-by PostGIS (`layers.features`) and passed through untouched.
+by PostGIS (`layers.features`) and passed through untouched; HTML tables and CSV
+are rendered in `render`.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import quote
 
-import shapely.geometry
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -27,6 +25,7 @@ from config.loader import TemporalConfig
 from geoportal.conditional import etag_matches
 from geoportal.config import project_config
 from geoportal.ogc import openapi as openapi_builder
+from geoportal.ogc import render
 from geoportal.ogc.links import GEOJSON, HTML, JSON, OPENAPI, SCHEMA, href, link, self_and_alternate
 from geoportal.ogc.params import (
     FORMATS,
@@ -38,7 +37,7 @@ from geoportal.ogc.params import (
     parse_output_crs,
     reject_unknown,
 )
-from geoportal.ogc.sources import Source, ThemeCollection, layer_ids, source_get, theme_collections
+from geoportal.ogc.sources import Source, ThemeCollection, group_themes, layer_ids, source_get
 from layers.crs import CRS84_URI, crs_uris
 from layers.errors import NotFound
 from layers.features import Output, feature_get_geojson, feature_page_geojson
@@ -48,7 +47,6 @@ from layers.selectors import city_list, layer_list_visible
 from layers.services import layer_time_extent
 
 CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
-CSV = "text/csv"
 CONF_FILTER = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
 CONF_CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/"
 CONFORMANCE = [
@@ -119,8 +117,8 @@ def conformance(request: HttpRequest) -> HttpResponse:
 def collections(request: HttpRequest) -> HttpResponse:
     reject_unknown(request, ("f",))
     fmt = negotiate_format(request)
-    layers: list[Source] = list(layer_list_visible(user=request.user))
-    layers += theme_collections(user=request.user, themes=project_config().themes)
+    visible = list(layer_list_visible(user=request.user))
+    layers: list[Source] = [*visible, *group_themes(visible, project_config().themes)]
     doc = {
         "links": self_and_alternate(request, "/ogc/collections", fmt),
         "collections": [_collection_doc(request, layer, fmt) for layer in layers],
@@ -176,9 +174,9 @@ def _temporal(layer: Source) -> TemporalConfig | None:
 
 def _time_extent(layer: Source) -> list[str | None] | None:
     """The collection's temporal extent: each member layer's, stored per layer version (layer_time_extent)."""
-    if _temporal(layer) is None:
-        return None
     theme = project_config().themes.get(layer.theme)
+    if theme is None or theme.temporal is None:
+        return None
     members = layer.layers if isinstance(layer, ThemeCollection) else [layer]
     found = [extent for member in members if (extent := layer_time_extent(layer=member, theme=theme)) is not None]
     if not found:
@@ -251,12 +249,12 @@ def items(request: HttpRequest, cid: str) -> HttpResponse:
     meta["links"] = _items_links(request, layer, query, fmt, page.last_id, has_more=page.has_more)
     if fmt == "html":
         features = json.loads(page.features_json)
-        context = {"layer": layer, "title": layer.title_in(_language()), "meta": meta, **_table(layer, features)}
+        context = {"layer": layer, "title": layer.title_in(_language()), "meta": meta, **render.feature_table(layer, features)}
         if query.crs.uri == CRS84_URI and not query.output.skip_geometry:
             context["map_geojson"] = {"type": "FeatureCollection", "features": features}
         response = _html("items.html", context)
     elif fmt == "csv":
-        response = _csv(layer, json.loads(page.features_json), meta["links"])
+        response = render.features_csv(layer, json.loads(page.features_json), meta["links"])
     else:
         body = '{"type":"FeatureCollection","features":' + page.features_json + "," + json.dumps(meta, ensure_ascii=False)[1:]
         response = HttpResponse(body, content_type=GEOJSON)
@@ -277,7 +275,7 @@ def _items_links(
     params: dict[str, Any] = {"limit": query.limit, **{name: request.GET.get(name) for name in _CARRIED}}
     params.update(cursor=request.GET.get("cursor"), offset=request.GET.get("offset"))
     links = self_and_alternate(request, f"{base}/items", fmt, json_type=GEOJSON, query=params)
-    media = {"html": HTML, "csv": CSV}.get(fmt, GEOJSON)
+    media = {"html": HTML, "csv": render.CSV}.get(fmt, GEOJSON)
     if has_more and last_id is not None:
         # Keyset paging on Feature.id; under a sortby the cursor carries the next offset instead.
         cursor = encode_offset_cursor(query.offset + query.limit) if query.sort else encode_cursor(last_id)
@@ -289,46 +287,6 @@ def _items_links(
         links.append(link(href(request, f"{base}/items", {**params, "f": fmt}), "prev", media, "The previous page"))
     links.append(link(href(request, base, {"f": fmt}), "collection", HTML if fmt == "html" else JSON, "The collection"))
     return links
-
-
-def _csv(layer: Source, features: list[dict[str, Any]], links: list[dict[str, str]]) -> HttpResponse:
-    """One row per feature: id, the properties (layer fields first), the geometry as WKT; paging in Link headers."""
-    table = _table(layer, features)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["id", *table["columns"], "geometry"])
-    for row, feature in zip(table["rows"], features, strict=True):
-        geometry = feature.get("geometry")
-        wkt = shapely.geometry.shape(geometry).wkt if geometry else ""
-        writer.writerow([row["id"], *row["cells"], wkt])
-    response = HttpResponse(out.getvalue(), content_type=f"{CSV}; charset=utf-8; header=present")
-    response["Content-Disposition"] = f'inline; filename="{layer.collection_id}.csv"'
-    paging = [f'<{x["href"]}>; rel="{x["rel"]}"' for x in links if x["rel"] in ("next", "prev")]
-    if paging:
-        response["Link"] = ", ".join(paging)
-    return response
-
-
-def _table(layer: Source, features: list[dict[str, Any]]) -> dict[str, Any]:
-    """Columns (the layer's fields first, then any other key seen) and rows of an HTML table of features."""
-    columns = list(layer.fields)
-    for feature in features:
-        columns += [key for key in (feature.get("properties") or {}) if key not in columns]
-    rows = [
-        {
-            "id": feature["id"],
-            "geometry_type": (feature.get("geometry") or {}).get("type", ""),
-            "cells": [_cell((feature.get("properties") or {}).get(col)) for col in columns],
-        }
-        for feature in features
-    ]
-    return {"columns": columns, "rows": rows}
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def item(request: HttpRequest, cid: str, fid: str) -> HttpResponse:
@@ -357,29 +315,14 @@ def item(request: HttpRequest, cid: str, fid: str) -> HttpResponse:
         context = {"layer": layer, "title": layer.title_in(_language()), "feature": feature, "links": links}
         if crs.uri == CRS84_URI and feature.get("geometry"):
             context["map_geojson"] = {"type": "FeatureCollection", "features": [feature]}
-        properties = [(key, _cell(value)) for key, value in (feature.get("properties") or {}).items()]
-        context["time"] = _feature_time(layer, feature)
+        properties = [(key, render.cell(value)) for key, value in (feature.get("properties") or {}).items()]
+        context["time"] = render.feature_time(_temporal(layer), feature)
         response = _html("item.html", {**context, "properties": properties})
     else:
         # The Feature text ends with its closing brace: add the links member before it.
         response = HttpResponse(text[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False) + "}", content_type=GEOJSON)
     response["Content-Crs"] = f"<{crs.uri}>"
     return _cacheable(response, etag, layer)
-
-
-def _feature_time(layer: Source, feature: dict[str, Any]) -> dict[str, str] | None:
-    """The feature's place in time for the HTML page: its instant, or its interval ('..' for an open end)."""
-    temporal = _temporal(layer)
-    props = feature.get("properties") or {}
-    if temporal is None:
-        return None
-    if temporal.instant is not None:
-        value = props.get(temporal.instant)
-        return {"name": temporal.instant, "text": _cell(value)} if value is not None else None
-    start, end = props.get(str(temporal.start)), props.get(str(temporal.end))
-    if start is None and end is None:
-        return None
-    return {"name": f"{temporal.start} – {temporal.end}", "text": f"{_cell(start) or '..'} / {_cell(end) or '..'}"}
 
 
 def _feature_text(layer: Source, fid: str, output: Output) -> str | None:
@@ -395,8 +338,9 @@ def _feature_text(layer: Source, fid: str, output: Output) -> str | None:
 def openapi(request: HttpRequest) -> HttpResponse:
     reject_unknown(request, ("f",))
     negotiate_format(request, offered=("json",))
-    cids = [layer.collection_id for layer in layer_list_visible(user=request.user)]
-    cids += [theme.collection_id for theme in theme_collections(user=request.user, themes=project_config().themes)]
+    visible = list(layer_list_visible(user=request.user))
+    sources: list[Source] = [*visible, *group_themes(visible, project_config().themes)]
+    cids = [source.collection_id for source in sources]
     cities = [city.slug for city in city_list()]
     doc = openapi_builder.build(server_url=request.build_absolute_uri("/ogc"), collection_ids=cids, city_ids=cities)
     return _json(doc, OPENAPI)

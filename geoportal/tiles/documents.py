@@ -159,18 +159,10 @@ def draw_order(layers: Sequence[Layer], themes: Themes) -> list[Layer]:
     return sorted(layers, key=lambda layer: _draw_key(layer, themes))
 
 
-def _all_style_layers(layers: Sequence[Layer], themes: Themes, *, source: str | None = None) -> list[dict[str, Any]]:
-    """Style entries of `layers` in draw order; each from `source`, or from its own source when None."""
-    return [
-        entry
-        for layer in draw_order(layers, themes)
-        for entry in style_layers(layer, themes.get(layer.theme), source=source or layer.collection_id)
-    ]
-
-
 def _city_and_national_layers(layers: Sequence[Layer], national: Sequence[Layer], themes: Themes) -> list[dict[str, Any]]:
     """One draw order over both: the city's water lies under the national boundaries, the national
-    water under the city's buildings. The sort is stable, so at equal rank national layers stay below."""
+    water under the city's buildings. The sort is stable, so at equal rank national layers stay below.
+    National layers draw from their own sources, the city's from the composite "geoportal" source."""
     placed = [(layer, layer.collection_id) for layer in draw_order(national, themes)]
     placed += [(layer, "geoportal") for layer in draw_order(layers, themes)]
     placed.sort(key=lambda item: _draw_key(item[0], themes)[:2])
@@ -270,7 +262,9 @@ def national_style(
     """The national overview: public national layers only (water first, then boundaries …)."""
     boxes = [layer_bounds(layer) for layer in national if layer.extent is not None]
     bounds = union_bounds(boxes) if boxes else fallback_bounds
-    sources, entries = _with_basemap(national_sources(base, national, themes), _all_style_layers(national, themes), basemap)
+    sources, entries = _with_basemap(
+        national_sources(base, national, themes), _city_and_national_layers((), national, themes), basemap
+    )
     style = _style(
         "Geoportal — Belarus",
         centre=((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2),

@@ -25,14 +25,13 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
 from geoportal.config import project_config
-from geoportal.tiles import documents
-from geoportal.tiles.public import composite_name
-from geoportal.tiles.views import MVT_CONTENT_TYPE, tile_response
+from geoportal.tiles import documents, views
+from geoportal.tiles.views import MVT_CONTENT_TYPE
 from layers.errors import NotFound
 from layers.models import Layer
 from layers.queryables import json_schema_of
 from layers.selectors import city_get, layer_get_visible, layer_list_visible
-from layers.tiles import MAX_ZOOM, layers_version, tile_check
+from layers.tiles import MAX_ZOOM, layers_version
 
 WEB_MERCATOR = "WebMercatorQuad"
 CRS84 = "WorldCRS84Quad"
@@ -195,9 +194,7 @@ def collection_tileset(request: HttpRequest, cid: str, tms: str) -> HttpResponse
 @require_safe
 def collection_tile(request: HttpRequest, cid: str, tms: str, z: int, y: int, x: int) -> HttpResponse:
     _served(tms)
-    tile_check(z=z, x=x, y=y)
-    layer = layer_get_visible(cid=cid, user=request.user)
-    return tile_response(request, layers=[layer], version=str(layer.version), z=z, x=x, y=y, public_name=cid)
+    return views.layer_tile(request, cid, z, x, y)  # the same tile as the XYZ URL (note OGC's y/x order)
 
 
 @require_safe
@@ -222,7 +219,4 @@ def city_tileset(request: HttpRequest, city: str, tms: str) -> HttpResponse:
 @require_safe
 def city_tile(request: HttpRequest, city: str, tms: str, z: int, y: int, x: int) -> HttpResponse:
     _served(tms)
-    tile_check(z=z, x=x, y=y)
-    layers = list(layer_list_visible(user=request.user, city=city_get(slug=city)))
-    version = layers_version(layers)
-    return tile_response(request, layers=layers, version=version, z=z, x=x, y=y, public_name=composite_name(city))
+    return views.city_tile(request, city, z, x, y)

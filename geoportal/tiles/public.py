@@ -129,7 +129,7 @@ def sync_public_tree() -> dict[str, str]:
         try:
             wanted = public_sets() if enabled else {}
         except Exception:
-            wanted = {}  # the database did not answer: serve nothing from disk rather than anything stale
+            # The database did not answer: serve nothing from disk rather than anything stale.
             for name in _existing(root):
                 _remove(cache, name)
             raise

@@ -20,12 +20,12 @@ from django.utils.translation import gettext as _
 
 from geoportal.config import project_config
 from geoportal.tiles.styles import city_style_for, national_style_for
+from geoportal.tiles.views import NATIONAL_STYLE
 from geoportal.viewer.crs import projection_params
 from layers.errors import NotFound
 from layers.models import City
 from layers.selectors import city_get, city_list
 
-NATIONAL_STYLE = "belarus"
 # Bounding box of Belarus (lon/lat), generous: the overview map opens on it.
 BELARUS_BOUNDS = (23.1, 51.2, 32.8, 56.2)
 LANGUAGE_PARAMETER = "lang"
@@ -55,19 +55,19 @@ def overview(request: HttpRequest) -> HttpResponse:
 def city_map(request: HttpRequest, city: str) -> HttpResponse:
     if redirect := _remember_language_choice(request):
         return redirect
+    language = translation.get_language()
     try:
         found = city_get(slug=city)
     except NotFound:
-        language = translation.get_language()
         known = [_city_summary(c, language) for c in city_list()]
         return render(request, "viewer/city_not_found.html", {"slug": city, "cities": known}, status=404)
-    language = translation.get_language()
+    summary = _city_summary(found, language)
     context = {
-        "city": _city_summary(found, language),
+        "city": summary,
         "map_config": {
             "style_url": f"/styles/{found.slug}.json",
             "bounds": found.extent.extent,
-            "city": _city_summary(found, language),
+            "city": summary,
             "language": language,
             "crs": _local_crs(found),
             "themes": _theme_schema(language),

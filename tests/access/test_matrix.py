@@ -1,8 +1,8 @@
 """Every surface × every kind of caller: what each one is served, decoded and compared with the database.
 
-A new surface is one row in SURFACES: its name, a sample path (the row is
-skipped, saying so, only while that path is not routed at all) and a check that
-asserts what a caller may and may not see. A hidden layer must answer exactly
+A new surface is one row in SURFACES: its name, a sample path (which must be
+routed: a surface that disappears fails the test) and a check that asserts what
+a caller may and may not see. A hidden layer must answer exactly
 like a missing one: same status, same bytes apart from the id, same length.
 """
 
@@ -122,11 +122,16 @@ def check_cql2_cannot_reach_other_layers(world: World, caller: Caller) -> None:
 # --- Tiles, TileJSON, styles, viewer -------------------------------------------------------------
 
 
-def check_layer_tile(world: World, caller: Caller) -> None:
-    for cid in sorted(world.cids):
-        z, x, y = world.tiles[cid.split("-")[0]]
-        path = f"/tiles/{cid}/{z}/{x}/{y}.mvt"
-        if cid in caller.sees:
+def collection_tile(path_of: Callable[[str, int, int, int], str]) -> Callable[[World, Caller], None]:
+    """Each collection's tile: all its features for a caller who sees it, else answered like a missing one."""
+
+    def check(world: World, caller: Caller) -> None:
+        for cid in sorted(world.cids):
+            z, x, y = world.tiles[cid.split("-")[0]]
+            path = path_of(cid, z, x, y)
+            if cid not in caller.sees:
+                assert_like_missing(caller, path, cid)
+                continue
             response = caller.client.get(path)
             assert response.status_code == 200, f"{caller.name}: {path}"
             tile = decode(response.content)
@@ -134,8 +139,8 @@ def check_layer_tile(world: World, caller: Caller) -> None:
             assert len(tile[cid]["features"]) == len(world.fids[cid])
             expected_scope = "public" if world.layers[cid].visibility == "public" else "private"
             assert response["Cache-Control"].startswith(expected_scope)
-        else:
-            assert_like_missing(caller, path, cid)
+
+    return check
 
 
 def composite(path_of: Callable[[str, int, int, int], str]) -> Callable[[World, Caller], None]:
@@ -222,18 +227,6 @@ def check_feature_by_id(world: World, caller: Caller) -> None:
 # --- OGC API Tiles ---------------------------------------------------------------------------------
 
 
-def check_ogc_collection_tile(world: World, caller: Caller) -> None:
-    for cid in sorted(world.cids):
-        z, x, y = world.tiles[cid.split("-")[0]]
-        path = f"/ogc/collections/{cid}/tiles/WebMercatorQuad/{z}/{y}/{x}"
-        if cid in caller.sees:
-            response = caller.client.get(path)
-            assert response.status_code == 200, f"{caller.name}: {path}"
-            assert set(decode(response.content)) == {cid}
-        else:
-            assert_like_missing(caller, path, cid)
-
-
 ROAD_GEOJSON = (
     b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"A","kind":"roads"},'
     b'"geometry":{"type":"LineString","coordinates":[[27.55,53.90],[27.56,53.90]]}}]}'
@@ -284,7 +277,7 @@ SURFACES = [
     ),
     Surface("cql2 filter", "/ogc/collections/x-y/items", check_cql2_cannot_reach_other_layers),
     Surface("openapi", "/ogc/openapi", check_openapi),
-    Surface("tile", "/tiles/x-y/0/0/0.mvt", check_layer_tile),
+    Surface("tile", "/tiles/x-y/0/0/0.mvt", collection_tile(lambda cid, z, x, y: f"/tiles/{cid}/{z}/{x}/{y}.mvt")),
     Surface("composite tile", "/tiles/city/x/0/0/0.mvt", composite(lambda c, z, x, y: f"/tiles/city/{c}/{z}/{x}/{y}.mvt")),
     Surface("tilejson", "/tiles/x-y.json", per_layer(lambda cid: f"/tiles/{cid}.json", tilejson_doc)),
     Surface("city tilejson", "/tiles/city/x.json", check_city_tilejson),
@@ -293,7 +286,11 @@ SURFACES = [
     Surface("search", "/api/search", check_search),
     Surface("export", "/api/export", check_export),
     Surface("feature by id", "/api/feature/1", check_feature_by_id),
-    Surface("OGC tiles: collection", "/ogc/collections/x-y/tiles/WebMercatorQuad/0/0/0", check_ogc_collection_tile),
+    Surface(
+        "OGC tiles: collection",
+        "/ogc/collections/x-y/tiles/WebMercatorQuad/0/0/0",
+        collection_tile(lambda cid, z, x, y: f"/ogc/collections/{cid}/tiles/WebMercatorQuad/{z}/{y}/{x}"),
+    ),
     Surface(
         "OGC tiles: city",
         "/ogc/cities/x/tiles/WebMercatorQuad/0/0/0",

@@ -42,6 +42,21 @@ def mixed_gpkg(tmp_path: Path) -> Path:
     return gpkg
 
 
+@pytest.fixture
+def pools_used(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The batch count of every worker pool an import ran: without it, a silent fall-back to the
+    serial read would pass the tests below (their results are meant to be the same)."""
+    used: list[int] = []
+    real = parallel._results
+
+    def recording(pool: Any, starts: Any) -> Any:
+        used.append(len(starts))
+        return real(pool, starts)
+
+    monkeypatch.setattr(parallel, "_results", recording)
+    return used
+
+
 def imported(path: Path, slug: str) -> IngestResult:
     return import_file(config=project_config(), path=path, city="minsk", theme="buildings", layer=slug, batch_size=3)
 
@@ -66,13 +81,15 @@ def search_rows(result: IngestResult) -> list[tuple[Any, ...]]:
 
 
 def test_workers_give_the_layer_a_serial_read_gives(
-    cities: dict[str, City], mixed_gpkg: Path, monkeypatch: pytest.MonkeyPatch
+    cities: dict[str, City], mixed_gpkg: Path, monkeypatch: pytest.MonkeyPatch, pools_used: list[int]
 ) -> None:
     serial = imported(mixed_gpkg, "serial")
+    assert pools_used == []
     monkeypatch.setattr(parallel, "PARALLEL_FROM", 1)
     monkeypatch.setattr(parallel, "WORKERS", 2)
     monkeypatch.setattr(partitions, "PARTITION_FROM", 1)
     workers = imported(mixed_gpkg, "workers")
+    assert pools_used == [4]  # ten features in batches of three, prepared by the workers
 
     assert stored(workers) == stored(serial) and len(stored(serial)) == 9
     assert workers.run.counts() == serial.run.counts() == {**serial.run.counts(), "read": 10, "repaired": 1, "skipped": 1}
@@ -86,7 +103,7 @@ def test_workers_give_the_layer_a_serial_read_gives(
 
 
 def test_a_failing_batch_in_a_worker_fails_the_import_and_changes_nothing(
-    cities: dict[str, City], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cities: dict[str, City], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pools_used: list[int]
 ) -> None:
     rows: list[Feature] = [(None, square(27.5 + i / 100, 53.9), {"name": str(i)}) for i in range(6)]
     rows[4] = (None, {"type": "Point", "coordinates": [1e300, 53.9]}, {"name": "far"})
@@ -96,6 +113,7 @@ def test_a_failing_batch_in_a_worker_fails_the_import_and_changes_nothing(
     monkeypatch.setattr(parallel, "WORKERS", 2)
     with pytest.raises(Exception, match="feature 5"):
         imported(tmp_path / "wild.gpkg", "wild")
+    assert pools_used == [2]
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM layers_feature f JOIN layers_layer l ON l.id = f.layer_id WHERE l.slug = 'wild'")
         assert cursor.fetchone()[0] == 0

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from django.http import HttpResponse
 
 from layers.models import Layer
 
@@ -68,3 +70,12 @@ def names_with_accents(make_layer: Callable[..., Layer], unaccent_extension: Non
     names = ["Ёлка", "Café Central", "Вуліца Ўсходняя", "plain"]
     points = [(f"n{i}", f"POINT({27.5 + i * 0.01} 53.9)", {"name": name}) for i, name in enumerate(names)]
     return make_layer("minsk", "buildings", "buildings", points)
+
+
+def assert_invalid(response: HttpResponse, parameter: str, says: str) -> dict[str, Any]:
+    """A 400 InvalidParameterValue that names `parameter` and says `says` in its description."""
+    assert response.status_code == 400, response.content[:300]
+    body: dict[str, Any] = response.json()  # type: ignore[attr-defined]
+    assert body["code"] == "InvalidParameterValue" and body["parameter"] == parameter, body
+    assert says in body["description"], body["description"]
+    return body

@@ -17,46 +17,52 @@ LENIN_SEGMENT_1 = "LINESTRING(24.94 60.17, 24.945 60.171)"
 LENIN_SEGMENT_2 = "LINESTRING(24.945 60.171, 24.95 60.172)"
 
 
+def _indexed(layer: Layer) -> Layer:
+    """The layer with its search rows built, as an import leaves it."""
+    search_index_layer(layer=layer)
+    return layer
+
+
 @pytest.fixture
 def streets_in_belarusian_and_russian(make_layer: Callable[..., Layer]) -> Layer:
     """A street cut into two segments (one hit expected), named in be and ru, and a different street."""
-    layer = make_layer(
-        "sample",
-        "roads",
-        "roads",
-        [
-            ("w1", LENIN_SEGMENT_1, {"name": "вуліца Леніна", "name:ru": "улица Ленина", "class": "primary"}),
-            ("w2", LENIN_SEGMENT_2, {"name": "вуліца Леніна", "name:ru": "улица Ленина", "class": "primary"}),
-            ("w3", "LINESTRING(24.93 60.16, 24.931 60.161)", {"name": "вуліца Гоголя"}),
-        ],
+    return _indexed(
+        make_layer(
+            "sample",
+            "roads",
+            "roads",
+            [
+                ("w1", LENIN_SEGMENT_1, {"name": "вуліца Леніна", "name:ru": "улица Ленина", "class": "primary"}),
+                ("w2", LENIN_SEGMENT_2, {"name": "вуліца Леніна", "name:ru": "улица Ленина", "class": "primary"}),
+                ("w3", "LINESTRING(24.93 60.16, 24.931 60.161)", {"name": "вуліца Гоголя"}),
+            ],
+        )
     )
-    search_index_layer(layer=layer)
-    return layer
 
 
 @pytest.fixture
 def addresses_with_cyrillic_letter_numbers(make_layer: Callable[..., Layer]) -> Layer:
-    layer = make_layer(
-        "sample",
-        "addresses",
-        "addresses",
-        [
-            ("a1", "POINT(24.941 60.1705)", {"street": "вуліца Леніна", "housenumber": "15А"}),
-            ("a2", "POINT(24.942 60.1706)", {"street": "вуліца Леніна", "housenumber": "15"}),
-            ("a3", "POINT(24.943 60.1707)", {"street": "вуліца Леніна", "housenumber": "17"}),
-        ],
+    return _indexed(
+        make_layer(
+            "sample",
+            "addresses",
+            "addresses",
+            [
+                ("a1", "POINT(24.941 60.1705)", {"street": "вуліца Леніна", "housenumber": "15А"}),
+                ("a2", "POINT(24.942 60.1706)", {"street": "вуліца Леніна", "housenumber": "15"}),
+                ("a3", "POINT(24.943 60.1707)", {"street": "вуліца Леніна", "housenumber": "17"}),
+            ],
+        )
     )
-    search_index_layer(layer=layer)
-    return layer
 
 
 @pytest.fixture
 def internal_layer_with_secret_name(make_layer: Callable[..., Layer]) -> Layer:
-    layer = make_layer(
-        "sample", "pipes", "utilities", [("p1", "POINT(24.94 60.17)", {"name": "Сакрэтная труба"})], visibility="internal"
+    return _indexed(
+        make_layer(
+            "sample", "pipes", "utilities", [("p1", "POINT(24.94 60.17)", {"name": "Сакрэтная труба"})], visibility="internal"
+        )
     )
-    search_index_layer(layer=layer)
-    return layer
 
 
 def _search(client: Client, **params: Any) -> dict[str, Any]:
@@ -153,10 +159,8 @@ def lenin_streets_in_two_cities(make_layer: Callable[..., Layer], streets_in_bel
         "roads",
         [("m1", "LINESTRING(27.55 53.90, 27.56 53.905)", {"name": "вуліца Леніна", "class": "primary"})],
     )
-    national = make_layer(None, "districts", "boundaries", [("d1", "POINT(27.0 53.0)", {"name": "Ленінскі раён"})])
-    for layer in (minsk, national):
-        search_index_layer(layer=layer)
-    return minsk
+    _indexed(make_layer(None, "districts", "boundaries", [("d1", "POINT(27.0 53.0)", {"name": "Ленінскі раён"})]))
+    return _indexed(minsk)
 
 
 def test_without_city_the_search_spans_every_city_and_names_each(client: Client, lenin_streets_in_two_cities: Layer) -> None:

@@ -132,6 +132,11 @@ class BrowserLog:
                 foreign.append(url)
         return foreign
 
+    def assert_clean(self, origin: str) -> None:
+        """No console error, no uncaught exception, nothing fetched from a host but `origin`."""
+        assert self.errors == [], "the page logged errors"
+        assert self.foreign_requests(origin) == [], "the page fetched from another host"
+
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:

@@ -16,7 +16,6 @@ import pytest
 
 from tests.viewer.conftest import (
     OSM_ATTRIBUTION,
-    BrowserLog,
     SampleCity,
     canvas_pixels,
     hex_rgb,
@@ -42,11 +41,6 @@ def _selection_pixels(pixels: np.ndarray) -> int:
     """Pixels of the selection outline (#0b5cad): blue well above red and green."""
     red, green, blue = (pixels[..., i].astype(int) for i in range(3))
     return int(((blue - red > 100) & (blue - green > 40)).sum())
-
-
-def _assert_clean(log: BrowserLog, origin: str) -> None:
-    assert log.errors == [], "the page logged errors"
-    assert log.foreign_requests(origin) == [], "the page fetched from another host"
 
 
 def test_city_map_draws_buildings_from_our_tiles_and_toggles_them(live_server, browser_page, helsinki_centre: SampleCity):
@@ -75,7 +69,7 @@ def test_city_map_draws_buildings_from_our_tiles_and_toggles_them(live_server, b
     page.get_by_role("checkbox", name="Будынкі").check()
     again = canvas_pixels(page).astype(float)[..., :3]
     assert (np.abs(again - shown).max(axis=2) > CHANGED).mean() < 0.001, "showing the layer again restores the map"
-    _assert_clean(log, live_server.url)
+    log.assert_clean(live_server.url)
 
 
 def test_city_map_lists_layers_and_shows_osm_attribution(live_server, browser_page, helsinki_centre: SampleCity):
@@ -87,7 +81,7 @@ def test_city_map_lists_layers_and_shows_osm_attribution(live_server, browser_pa
     assert listed == {"sample-buildings", "sample-roads"}
     assert page.locator("#layer-list").inner_text().count("Вуліцы") == 1
     assert OSM_ATTRIBUTION in page.locator(".maplibregl-ctrl-attrib").inner_text()
-    _assert_clean(log, live_server.url)
+    log.assert_clean(live_server.url)
 
 
 def test_click_on_a_building_shows_its_attributes(live_server, browser_page, helsinki_centre: SampleCity):
@@ -127,7 +121,16 @@ def test_click_on_a_building_shows_its_attributes(live_server, browser_page, hel
     assert page.locator("#feature-hint").is_visible()
     assert panel.inner_text() == ""
     assert _selection_pixels(canvas_pixels(page)) == 0
-    _assert_clean(log, live_server.url)
+    log.assert_clean(live_server.url)
+
+
+def _switch_language(page: Any, origin: str, lang: str, *, heading: str, buildings: str) -> None:
+    """Click the `lang` link on the sample page; the UI and the layer list come back in that language."""
+    page.locator(f"a[data-lang={lang}]").click()
+    page.wait_for_url(re.compile(rf"^{re.escape(origin)}/sample/(#.*)?$"))
+    assert page.locator("#layers-heading").inner_text() == heading
+    wait_for_map(page)
+    assert buildings in page.locator("#layer-list").inner_text()
 
 
 def test_language_switch_changes_the_ui_and_is_remembered(live_server, browser_page, helsinki_centre: SampleCity):
@@ -136,22 +139,14 @@ def test_language_switch_changes_the_ui_and_is_remembered(live_server, browser_p
     assert page.locator("html").get_attribute("lang") == "be"
     assert page.locator("#layers-heading").inner_text() == "Слаі"
 
-    page.locator("a[data-lang=en]").click()
-    page.wait_for_url(re.compile(rf"^{re.escape(live_server.url)}/sample/(#.*)?$"))
-    assert page.locator("#layers-heading").inner_text() == "Layers"
-    wait_for_map(page)
-    assert "Buildings" in page.locator("#layer-list").inner_text()
+    _switch_language(page, live_server.url, "en", heading="Layers", buildings="Buildings")
 
     page.reload()
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("#layers-heading").inner_text() == "Layers"
 
-    page.locator("a[data-lang=ru]").click()
-    page.wait_for_url(re.compile(rf"^{re.escape(live_server.url)}/sample/(#.*)?$"))
-    assert page.locator("#layers-heading").inner_text() == "Слои"
-    wait_for_map(page)
-    assert "Здания" in page.locator("#layer-list").inner_text()
-    _assert_clean(log, live_server.url)
+    _switch_language(page, live_server.url, "ru", heading="Слои", buildings="Здания")
+    log.assert_clean(live_server.url)
 
 
 def test_overview_draws_belarus_and_the_cities(live_server, browser_page, belarus_country_boundary):
@@ -178,4 +173,4 @@ def test_overview_draws_belarus_and_the_cities(live_server, browser_page, belaru
     page.wait_for_url(f"{live_server.url}/lida/")
     wait_for_map(page)
     assert page.locator("h1").inner_text() == "Ліда"
-    _assert_clean(log, live_server.url)
+    log.assert_clean(live_server.url)

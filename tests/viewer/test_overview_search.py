@@ -10,7 +10,7 @@ import pytest
 
 from layers.models import Layer
 from layers.search import search_index_layer
-from tests.viewer.conftest import BrowserLog, save_screenshot, wait_for_map
+from tests.viewer.conftest import save_screenshot, wait_for_map
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -70,8 +70,7 @@ def test_overview_search_spans_the_cities_and_opens_the_chosen_one(
     assert page.evaluate("() => window.geoportalMap.getZoom()") > 14
     assert page.locator("h1").inner_text() == "Мінск"
     save_screenshot(page, "overview-search-opened-minsk")
-    assert log.errors == []
-    assert log.foreign_requests(live_server.url) == []
+    log.assert_clean(live_server.url)
 
 
 def test_overview_search_in_english_names_the_city_in_english(
@@ -84,5 +83,4 @@ def test_overview_search_in_english_names_the_city_in_english(
     page.wait_for_function("() => document.getElementById('search-results').dataset.query === 'Lenina'")
     texts = page.locator("#search-results button").all_inner_texts()
     assert any("Minsk" in text for text in texts), texts
-    assert BrowserLog(requests=log.requests).foreign_requests(live_server.url) == []
-    assert log.errors == []
+    log.assert_clean(live_server.url)

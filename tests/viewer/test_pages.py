@@ -23,11 +23,16 @@ def _embedded(html: str, element_id: str) -> Any:
     return json.loads(match.group(1))
 
 
-def test_overview_lists_the_cities_and_embeds_them_for_the_map(client: Client, cities):
-    response = client.get("/")
+def _page(client: Client, path: str) -> tuple[str, Any]:
+    """The page's HTML (asserting a 200) and its embedded map configuration."""
+    response = client.get(path)
     assert response.status_code == 200
     html = response.content.decode()
-    config = _embedded(html, "map-config")
+    return html, _embedded(html, "map-config")
+
+
+def test_overview_lists_the_cities_and_embeds_them_for_the_map(client: Client, cities):
+    html, config = _page(client, "/")
     assert config["style_url"] == "/styles/belarus.json"
     assert _embedded(html, "map-style")["version"] == 8  # the style itself, so the map needs no style request
     by_slug = {city["slug"]: city for city in config["cities"]}
@@ -60,10 +65,7 @@ def test_maplibre_is_served_by_the_geoportal(client: Client):
 
 
 def test_city_page_embeds_the_style_and_extent(client: Client, cities):
-    response = client.get("/lida/")
-    assert response.status_code == 200
-    html = response.content.decode()
-    config = _embedded(html, "map-config")
+    html, config = _page(client, "/lida/")
     assert config["style_url"] == "/styles/lida.json"
     style = _embedded(html, "map-style")
     assert style["metadata"]["geoportal:city"] == "lida"

@@ -25,11 +25,6 @@ SENATE_SQUARE = (24.9522, 60.1693)
 STREET_NEAR_SENATE = "LINESTRING(24.9440 60.1712, 24.9470 60.1720)"
 
 
-def _assert_clean(log: BrowserLog, origin: str) -> None:
-    assert log.errors == [], "the page logged errors"
-    assert log.foreign_requests(origin) == [], "the page fetched from another host"
-
-
 def _wait_ready(page: Any) -> None:
     page.wait_for_function("() => window.geoportalReady === true", timeout=30000)
     wait_for_map(page)
@@ -81,7 +76,7 @@ def test_search_in_cyrillic_and_latin_flies_to_the_street(live_server, browser_p
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.getElementById('search-results').dataset.query === 'Yliopistonkattu'")
     assert "Yliopistonkatu" in page.locator("#search-results").inner_text()
-    _assert_clean(log, live_server.url)
+    log.assert_clean(live_server.url)
 
 
 def test_shared_url_restores_view_and_visible_layers(live_server, browser_page, helsinki_centre: SampleCity):
@@ -113,7 +108,7 @@ def test_shared_url_restores_view_and_visible_layers(live_server, browser_page, 
     assert "map=16/" in other.url and "sample-roads" in other.url
     assert other.get_by_role("checkbox", name="Streets").is_checked()
     other.close()
-    _assert_clean(log, live_server.url)
+    log.assert_clean(live_server.url)
 
 
 def test_cursor_coordinates_agree_with_pyproj(live_server, browser_page, cities):
@@ -140,7 +135,7 @@ def test_cursor_coordinates_agree_with_pyproj(live_server, browser_page, cities)
     readout.wait_for()
     text = readout.inner_text()
     assert text.startswith("WGS 84:") and "Gauss-Kruger zone 5" in text and "UTM zone 35N" in text
-    _assert_clean(log, live_server.url)
+    log.assert_clean(live_server.url)
 
 
 def test_measure_distance_and_area_agree_with_the_ellipsoid(live_server, browser_page, helsinki_centre: SampleCity):
@@ -171,7 +166,7 @@ def test_measure_distance_and_area_agree_with_the_ellipsoid(live_server, browser
     save_screenshot(page, "measure-area")
     page.keyboard.press("Escape")
     assert page.get_by_role("button", name="Вымераць плошчу").get_attribute("aria-pressed") == "false"
-    _assert_clean(log, live_server.url)
+    log.assert_clean(live_server.url)
 
 
 def test_opacity_slider_and_export_of_the_view(live_server, browser_page, helsinki_centre: SampleCity, tmp_path: Path):
@@ -203,7 +198,7 @@ def test_opacity_slider_and_export_of_the_view(live_server, browser_page, helsin
     )
     assert 0 < len(exported["features"]) < helsinki_centre.buildings.feature_count
     assert sorted(f["id"] for f in exported["features"]) == sorted(in_view.values_list("fid", flat=True))
-    _assert_clean(log, live_server.url)
+    log.assert_clean(live_server.url)
 
 
 def test_first_render_on_a_tablet_is_drawn_and_timed(live_server, chromium, helsinki_centre: SampleCity):
@@ -228,6 +223,6 @@ def test_first_render_on_a_tablet_is_drawn_and_timed(live_server, chromium, hels
             " && !e.title && !e.hidden).map(e => e.outerHTML)"
         )
         assert unnamed == []
-        _assert_clean(log, live_server.url)
+        log.assert_clean(live_server.url)
     finally:
         context.close()
