@@ -55,6 +55,10 @@ else
   echo "ingest: unchanged file, nothing imported (FORCE=1 re-imports and measures it)"
 fi
 
+# Spatial order: what the task worker does after the import (serve runs here without it); timed on its own,
+# as the layer is served — in file order — from the import's commit on. A no-op when done already.
+"$GP" layer optimize "belarus-$LAYER"
+
 GEOPORTAL_ACCESS_LOG=0 GEOPORTAL_TILE_CACHE=0 "$GP" serve --port "$PORT" --no-task-worker > "$WORK/national-serve.log" 2>&1 &
 echo $! > "$WORK/national-serve.pid"
 trap 'kill "$(cat "$WORK/national-serve.pid")" 2>/dev/null || true' EXIT

@@ -24,12 +24,13 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import PermissionDenied
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from geoportal.errors import error_response
+from layers.errors import InvalidToken, TooManyRequests
 from layers.models_access import ApiToken, LoginFailure
-from layers.services_access import token_hash
+from layers.services_access import token_count_use, token_hash
 
 
 def _lockout() -> tuple[int, int]:
@@ -38,64 +39,46 @@ def _lockout() -> tuple[int, int]:
     return int(options["LOGIN_MAX_FAILURES"]), int(options["LOGIN_LOCK_MINUTES"])
 
 
-def _challenge(status: int, code: str, description: str, error: str) -> HttpResponse:
-    response = JsonResponse({"code": code, "description": description}, status=status)
-    response["WWW-Authenticate"] = f'Bearer realm="geoportal", error="{error}"'
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _count_use(token: ApiToken) -> int:
-    """Record the use (last_used_at) and count it in the current minute; one UPDATE, safe across workers."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE layers_apitoken SET
-                last_used_at = now(),
-                window_count = CASE WHEN window_start = date_trunc('minute', now()) THEN window_count + 1 ELSE 1 END,
-                window_start = date_trunc('minute', now())
-            WHERE id = %s
-            RETURNING window_count
-            """,
-            [token.pk],
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
 class BearerTokenMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        header = request.headers.get("Authorization", "")
-        if not header:
-            return self.get_response(request)
-        scheme, _, secret = header.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
-            return _challenge(401, "InvalidToken", "The Authorization header must be 'Bearer <token>'.", "invalid_request")
-        token = ApiToken.objects.select_related("user").filter(token_hash=token_hash(secret.strip())).first()
-        if token is None or not token.is_active or not token.user.is_active:
-            return _challenge(
-                401,
-                "InvalidToken",
-                "The API token is unknown, revoked or expired. Ask the city's administrator for a new token.",
-                "invalid_token",
-            )
-        uses = _count_use(token)
-        limit = token.rate_limit_per_minute
-        if limit is not None and uses > limit:
-            response = _challenge(
-                429, "TooManyRequests", f"This API token may make {limit} requests per minute; wait and retry.", "rate_limited"
-            )
-            response["Retry-After"] = str(60 - timezone.now().second)
-            return response
-        user = token.user
-        user.api_token = token  # type: ignore[attr-defined]
-        request.user = user
-        request.auth_token = token  # type: ignore[attr-defined]
-        request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
+        try:
+            token = _authenticate(request.headers.get("Authorization", ""))
+        except (InvalidToken, TooManyRequests) as refused:
+            # Answered here, not raised: ErrorMiddleware.process_exception only sees exceptions from views.
+            return error_response(request, refused)
+        if token is not None:
+            user = token.user
+            user.api_token = token  # type: ignore[attr-defined]
+            request.user = user
+            request.auth_token = token  # type: ignore[attr-defined]
+            request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+def _authenticate(header: str) -> ApiToken | None:
+    """The token an Authorization header names (None without one); counts the use against its rate limit."""
+    if not header:
+        return None
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise InvalidToken("The Authorization header must be 'Bearer <token>'.", error="invalid_request")
+    token = ApiToken.objects.select_related("user").filter(token_hash=token_hash(secret.strip())).first()
+    if token is None or not token.is_active or not token.user.is_active:
+        raise InvalidToken(
+            "The API token is unknown, revoked or expired. Ask the city's administrator for a new token.",
+            error="invalid_token",
+        )
+    uses = token_count_use(token=token)
+    limit = token.rate_limit_per_minute
+    if limit is not None and uses > limit:
+        raise TooManyRequests(
+            f"This API token may make {limit} requests per minute; wait and retry.",
+            retry_after=60 - timezone.now().second,  # the count restarts with the next minute
+        )
+    return token
 
 
 def client_ip(request: HttpRequest | None) -> str:

@@ -2,7 +2,9 @@
 
 API paths answer with an OGC exception document
 (`{"code": …, "description": …}`, as OGC API - Common specifies); pages
-answer with a short HTML message. Nothing here ever shows a traceback.
+answer with a short HTML message. Headers an error carries (`Allow`,
+`WWW-Authenticate`, `Retry-After`: `GeoportalError.headers()`) are set on
+either. Nothing here ever shows a traceback.
 """
 
 from __future__ import annotations
@@ -24,21 +26,29 @@ API_PREFIXES = ("/ogc", "/tiles", "/styles", "/api", "/healthz", "/metrics")
 def wants_json(request: HttpRequest) -> bool:
     if request.path.startswith(API_PREFIXES):
         return request.GET.get("f") != "html"
+    # Browsers sign in with the session cookie; an Authorization header comes from a program, on any path.
+    if "Authorization" in request.headers:
+        return True
     return "application/json" in request.headers.get("Accept", "")
 
 
 def error_response(request: HttpRequest, exc: GeoportalError) -> HttpResponse:
+    response: HttpResponse
     if wants_json(request):
         body: dict[str, Any] = {"code": exc.code, "description": exc.describe()}
         parameter = getattr(exc, "parameter", None)
         if parameter:
             body["parameter"] = parameter
-        return JsonResponse(body, status=exc.status, json_dumps_params={"ensure_ascii": False})
-    html = (
-        f"<!doctype html><title>{exc.status}</title><h1>{exc.status}</h1>"
-        f"<p>{escape(exc.describe())}</p><p><a href='/'>Geoportal</a></p>"
-    )
-    return HttpResponse(html, status=exc.status)
+        response = JsonResponse(body, status=exc.status, json_dumps_params={"ensure_ascii": False})
+    else:
+        html = (
+            f"<!doctype html><title>{exc.status}</title><h1>{exc.status}</h1>"
+            f"<p>{escape(exc.describe())}</p><p><a href='/'>Geoportal</a></p>"
+        )
+        response = HttpResponse(html, status=exc.status)
+    for name, value in exc.headers().items():
+        response[name] = value
+    return response
 
 
 class ErrorMiddleware:

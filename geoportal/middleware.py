@@ -10,8 +10,11 @@ import secrets
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
+
+from geoportal.errors import error_response
+from layers.errors import MethodNotAllowed
 
 # Tiles and styles are the same bytes for every language and cookie: a Vary on
 # those would split shared caches (nginx, CDN) into one copy per visitor.
@@ -140,13 +143,10 @@ class ReadOnlySurfacesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method not in SAFE_METHODS and request.path.startswith(READ_ONLY_PREFIXES):
-            response = JsonResponse(
-                {
-                    "code": "MethodNotAllowed",
-                    "description": f"{request.method} is not allowed on {request.path}: this surface is read-only. Use GET.",
-                },
-                status=405,
+            # Answered here, not raised: ErrorMiddleware.process_exception only sees exceptions from views.
+            refused = MethodNotAllowed(
+                f"{request.method} is not allowed on {request.path}: this surface is read-only. Use GET.",
+                allowed=SAFE_METHODS,
             )
-            response["Allow"] = ", ".join(SAFE_METHODS)
-            return response
+            return error_response(request, refused)
         return self.get_response(request)

@@ -74,7 +74,8 @@ TEMPLATES = [
 _db = ENV.database
 DATABASES = {
     "default": {
-        "ENGINE": "django.contrib.gis.db.backends.postgis",
+        # GeoDjango's PostGIS backend with a health check that skips `SELECT 1` while the socket is quiet.
+        "ENGINE": "geoportal.db",
         "NAME": _db.name,
         "USER": _db.user,
         "PASSWORD": _db.password,

@@ -19,14 +19,13 @@ import psycopg
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.loader import Config
 from ingest.models import ImportJob, JobStatus
 from ingest.services import MODES, import_file
 from layers.access import can_create_in, can_write
-from layers.errors import Forbidden, GeoportalError, InvalidParameter, NotFound
+from layers.errors import Forbidden, GeoportalError, InvalidParameter
 from layers.models import NATIONAL, City, Layer
 
 MAX_UPLOAD_BYTES = 2 << 30
@@ -101,26 +100,6 @@ def _authorise(request: JobRequest, user: Any) -> None:
     if not allowed:
         where = f"{request.city}-{slug}"
         raise Forbidden(f"You may not import into {where!r}.", hint="Ask the city's administrator for the editor role.")
-
-
-def _visible_jobs(user: Any) -> QuerySet[ImportJob]:
-    """The jobs the caller submitted (superusers see all)."""
-    jobs = ImportJob.objects.select_related("run")
-    if getattr(user, "is_superuser", False):
-        return jobs
-    return jobs.filter(user_id=getattr(user, "pk", None) or 0)
-
-
-def job_get(*, pk: int, user: Any) -> ImportJob:
-    """A job the caller may see; others answer like a missing one."""
-    job = _visible_jobs(user).filter(pk=pk).first()
-    if job is None:
-        raise NotFound(f"Import job {pk} does not exist.")
-    return job
-
-
-def job_list(*, user: Any, limit: int = 100) -> list[ImportJob]:
-    return list(_visible_jobs(user).order_by("-id")[:limit])
 
 
 class _ProgressWriter:

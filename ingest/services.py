@@ -61,6 +61,7 @@ from layers.search import LABEL_INPUTS, search_entries, search_index_by_fid, sea
 from layers.selectors import layer_find
 from layers.services import layer_ensure, layer_time_extent
 from layers.sql import quote_ident
+from layers.tasks import enqueue_spatial_order
 
 LAYER_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 MODES = ("replace", "append", "upsert", "sync")
@@ -84,6 +85,7 @@ class IngestResult:
     layer: Layer
     counts: Counts
     warnings: list[str] = field(default_factory=list)
+    spatial_order_queued: bool = False  # the worker is to store the layer's new partition in spatial order
 
     @property
     def noop(self) -> bool:
@@ -400,12 +402,25 @@ def _write(plan: _Plan, source: Source, source_crs: CRS) -> IngestResult:
         layer_time_extent(layer=layer, theme=theme, table=partition or "layers_feature")
         if partition is not None:
             partitions.attach(table=partition, layer_id=layer.pk)  # last: the only step that locks readers out
+            _queue_spatial_order(layer.pk, version)
     else:
         plan.warnings.add("no-change", "no feature was inserted, updated or deleted: the layer version is unchanged")
-    return _finish_succeeded(plan, layer, staged.counts, changes)
+    return _finish_succeeded(plan, layer, staged.counts, changes, spatial_order_queued=partition is not None)
 
 
-def _finish_succeeded(plan: _Plan, layer: Layer, counts: Counts, changes: _Changes) -> IngestResult:
+def _queue_spatial_order(layer_id: int, version: int) -> None:
+    """Have the worker store the new partition in spatial order once the import committed.
+
+    Not in the import: the rewrite would make every large import slower, while the layer reads fine
+    meanwhile, only from more pages. robust: a queue that fails after the commit must not turn a
+    committed import into a failed run (the error is logged; `geoportal layer optimize` does it by hand).
+    """
+    transaction.on_commit(partial(enqueue_spatial_order, layer_id=layer_id, version=version), robust=True)
+
+
+def _finish_succeeded(
+    plan: _Plan, layer: Layer, counts: Counts, changes: _Changes, *, spatial_order_queued: bool = False
+) -> IngestResult:
     run = plan.run
     run.layer = layer
     run.layer_version = layer.version
@@ -415,7 +430,9 @@ def _finish_succeeded(plan: _Plan, layer: Layer, counts: Counts, changes: _Chang
     run.warnings = plan.warnings.lines()
     _stamp(run, plan.started)
     run.save()
-    return IngestResult(run=run, layer=layer, counts=counts, warnings=list(run.warnings))
+    return IngestResult(
+        run=run, layer=layer, counts=counts, warnings=list(run.warnings), spatial_order_queued=spatial_order_queued
+    )
 
 
 def _locked(layer: Layer) -> Layer:

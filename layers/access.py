@@ -24,11 +24,13 @@ The model
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, router
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.query import get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -177,27 +179,58 @@ def _compiled_public_lookup(*, national: bool) -> _Compiled | None:
 
 
 def _public_layer(*, city_slug: str | None, slug: str) -> Layer | None:
+    return public_layer_with(city_slug=city_slug, slug=slug)[0]
+
+
+def public_layer_with(
+    *, city_slug: str | None, slug: str, scalar_sql: str | None = None, scalar_params: Sequence[Any] = ()
+) -> tuple[Layer | None, Any]:
+    """The public layer (or None), and — when `scalar_sql` is given — the value of that scalar subquery
+    evaluated for it, in the same statement (one round trip; e.g. a feature of the layer: the subquery
+    refers to the layer's row as "layers_layer"). The subquery only ever sees a public layer's row."""
     compiled = _compiled_public_lookup(national=city_slug is None)
-    if compiled is None:
-        return next(iter(_by_key(visible_layers(user=None), city_slug=city_slug, slug=slug)), None)
+    select, sep, rest = compiled.sql.partition(' FROM "layers_layer" ') if compiled else ("", "", "")
+    if compiled is None or not sep or " FROM " in select or "%s" in select:
+        return _public_layer_orm(city_slug=city_slug, slug=slug, scalar_sql=scalar_sql, scalar_params=scalar_params)
     values = {_CITY: city_slug, _SLUG: slug}
     params = [values.get(param, param) if isinstance(param, str) else param for param in compiled.params]
-    compiler, db = compiled.compiler, compiled.db
-    with connections[db].cursor() as cursor:
-        cursor.execute(compiled.sql, params)
+    sql = compiled.sql
+    if scalar_sql is not None:
+        # The compiled lookup selects plain columns (no parameters before FROM): the subquery's go first.
+        sql, params = f"{select}, ({scalar_sql}){sep}{rest}", [*scalar_params, *params]
+    with connections[compiled.db].cursor() as cursor:
+        cursor.execute(sql, params)
         rows = cursor.fetchmany(1)
+    if not rows:
+        return None, None
+    return _layer_from_row(compiled, rows[0]), rows[0][-1] if scalar_sql is not None else None
+
+
+def _layer_from_row(compiled: _Compiled, row: tuple[Any, ...]) -> Layer:
+    compiler, db = compiled.compiler, compiled.db
     klass_info, select = compiler.klass_info, compiler.select
     assert klass_info is not None
     fields = klass_info["select_fields"]
     start, end = fields[0], fields[-1] + 1
     names = [column[0].target.attname for column in select[start:end]]
-    for row in compiler.results_iter([rows]):
-        layer = Layer.from_db(db, names, row[start:end])
-        # Django 5.2 (pinned) takes three arguments; django-stubs describe a later release.
-        for populator in get_related_populators(klass_info, select, db):  # type: ignore[call-arg]
-            populator.populate(row, layer)
-        return layer
-    return None
+    converted = next(iter(compiler.results_iter([[row]])))
+    layer = Layer.from_db(db, names, converted[start:end])
+    # Django 5.2 (pinned) takes three arguments; django-stubs describe a later release.
+    for populator in get_related_populators(klass_info, select, db):  # type: ignore[call-arg]
+        populator.populate(converted, layer)
+    return layer
+
+
+def _public_layer_orm(
+    *, city_slug: str | None, slug: str, scalar_sql: str | None, scalar_params: Sequence[Any]
+) -> tuple[Layer | None, Any]:
+    """The same through the ORM (when the compiled form does not apply): the layer, then the scalar."""
+    layers = _by_key(visible_layers(user=None), city_slug=city_slug, slug=slug)
+    if scalar_sql is not None:
+        # The subquery is our own SQL text (layers.features); every value is a separate parameter.
+        layers = layers.annotate(_scalar=RawSQL(scalar_sql, tuple(scalar_params)))  # noqa: S611
+    layer = next(iter(layers), None)
+    return layer, getattr(layer, "_scalar", None)
 
 
 def writable_layers(*, user: Any = None) -> QuerySet[Layer]:

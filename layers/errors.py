@@ -8,7 +8,10 @@ message says what failed, where, and how to fix it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+BEARER_REALM = "geoportal"
 
 
 class GeoportalError(Exception):
@@ -25,6 +28,15 @@ class GeoportalError(Exception):
 
     def describe(self) -> str:
         return f"{self.message} {self.hint}".strip() if self.hint else self.message
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer must carry (a challenge, the allowed methods); set by geoportal/errors.py."""
+        return {}
+
+
+def _bearer_challenge(error: str) -> dict[str, str]:
+    """RFC 6750 challenge; never cached, since the answer depends on the credentials sent."""
+    return {"WWW-Authenticate": f'Bearer realm="{BEARER_REALM}", error="{error}"', "Cache-Control": "no-store"}
 
 
 class InvalidParameter(GeoportalError):
@@ -52,11 +64,55 @@ class Unauthorized(GeoportalError):
     status = 401
 
 
+class InvalidToken(Unauthorized):
+    """An Authorization header that names no usable API token (malformed, unknown, revoked, expired).
+
+    `error` is the RFC 6750 error code (`invalid_request`, `invalid_token`) sent in the challenge.
+    """
+
+    code = "InvalidToken"
+
+    def __init__(self, message: str, *, error: str, hint: str | None = None, **context: Any) -> None:
+        self.error = error
+        super().__init__(message, hint=hint, **context)
+
+    def headers(self) -> dict[str, str]:
+        return _bearer_challenge(self.error)
+
+
 class Forbidden(GeoportalError):
     """The caller is known but may not do this (write into a layer, import into a city)."""
 
     code = "Forbidden"
     status = 403
+
+
+class MethodNotAllowed(GeoportalError):
+    """The HTTP method is not served here; `allowed` lists those that are (the `Allow` header)."""
+
+    code = "MethodNotAllowed"
+    status = 405
+
+    def __init__(self, message: str, *, allowed: Sequence[str], hint: str | None = None, **context: Any) -> None:
+        self.allowed = tuple(allowed)
+        super().__init__(message, hint=hint, **context)
+
+    def headers(self) -> dict[str, str]:
+        return {"Allow": ", ".join(self.allowed)}
+
+
+class TooManyRequests(GeoportalError):
+    """An API token went over its requests per minute; `retry_after` is in seconds (the `Retry-After` header)."""
+
+    code = "TooManyRequests"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int, hint: str | None = None, **context: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, hint=hint, **context)
+
+    def headers(self) -> dict[str, str]:
+        return {**_bearer_challenge("rate_limited"), "Retry-After": str(self.retry_after)}
 
 
 class NotAcceptable(GeoportalError):

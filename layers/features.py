@@ -105,6 +105,16 @@ def _feature_json(output: Output) -> SqlFragment:
     return SqlFragment(sql, fid_params + geometry.params + properties.params)
 
 
+def feature_geojson_of_outer_layer(output: Output) -> SqlFragment:
+    """A scalar subquery for `access.public_layer_with`: the GeoJSON text of the feature whose fid is its
+    last parameter, in the layer of the enclosing query's "layers_layer" row (NULL when there is none)."""
+    feature = _feature_json(output)
+    return SqlFragment(
+        f'SELECT {feature.sql} FROM layers_feature AS f WHERE f.layer_id = "layers_layer"."id" AND f.fid = %s',
+        feature.params,
+    )
+
+
 def bbox_condition(bbox: BBox) -> SqlFragment:
     """Features intersecting the box; a box in another CRS is transformed as an area (densified edges)."""
     box, params = "ST_MakeEnvelope(%s, %s, %s, %s, %s::integer)", [*bbox.params(), bbox.srid]

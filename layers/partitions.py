@@ -11,12 +11,19 @@ rollback). Small layers stay in the shared DEFAULT partition (migration 0006).
 Locks: `attach` drops the layer's previous partition, which takes an ACCESS EXCLUSIVE lock on
 `layers_feature` until the commit; it runs last, after everything else of the import, so
 readers of other layers wait for milliseconds only (the commit), never for the load.
+
+Order: the import writes rows in the order of the file. `reorder`, run after the import committed
+(layers.services.layer_spatial_order, queued by the import), rewrites the partition in spatial order,
+so a tile or a bbox page reads a few heap pages instead of rows scattered over the whole table.
 """
 
 from __future__ import annotations
 
+import re
+
 from django.db import connection
 
+from layers.models import Feature
 from layers.sql import quote_ident
 
 # Below this many features the shared partition is cheaper than a table, its indexes and an attach.
@@ -30,18 +37,24 @@ def wanted(feature_count: int) -> bool:
     return feature_count >= PARTITION_FROM
 
 
-def create(*, layer_id: int, run_id: int) -> str:
+def create(*, layer_id: int, run_id: int | None = None, suffix: str | None = None) -> str:
     """A new empty table shaped like a partition of the layer; returns its quoted name.
 
+    Named after the import run (`run_id`: "_r<run>") or, for a rewrite of the layer's partition,
+    the given `suffix` (`reorder`: "s<n>"); either way unlike the partition it is to replace.
     Until `build_indexes`, layer_id, created_at and updated_at default to the layer and the time of
     the import: a COPY of (fid, geom, properties) leaves the server three fewer values a row to parse.
     """
-    table = quote_ident(f"layers_feature_l{layer_id}_r{run_id}")
+    if suffix is None:
+        if run_id is None:
+            raise ValueError("partitions.create needs run_id or suffix")
+        suffix = f"r{int(run_id)}"
+    table = quote_ident(f"layers_feature_l{int(layer_id)}_{suffix}")
     with connection.cursor() as cursor:
         # The CHECK lets ATTACH skip scanning the table for rows of other layers.
         cursor.execute(
             f"CREATE TABLE {table} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING GENERATED, "
-            f"CONSTRAINT {quote_ident(f'layer_only_{layer_id}_r{run_id}')} CHECK (layer_id = {int(layer_id)}))"
+            f"CONSTRAINT {quote_ident(f'layer_only_{int(layer_id)}_{suffix}')} CHECK (layer_id = {int(layer_id)}))"
         )
         # Ids come from the shared sequence, as they would through the parent table.
         cursor.execute(
@@ -78,6 +91,11 @@ def build_indexes(table: str) -> None:
 
 def own_partition(layer_id: int) -> str | None:
     """The quoted name of the layer's own partition, if it has one."""
+    name = _own_partition_name(layer_id)
+    return quote_ident(name) if name is not None else None
+
+
+def _own_partition_name(layer_id: int) -> str | None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.relname FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid "
@@ -85,7 +103,7 @@ def own_partition(layer_id: int) -> str | None:
             [PARENT, f"FOR VALUES IN ('{int(layer_id)}')"],
         )
         row = cursor.fetchone()
-    return quote_ident(row[0]) if row else None
+    return str(row[0]) if row else None
 
 
 def attach(*, table: str, layer_id: int) -> None:
@@ -110,3 +128,56 @@ def drop_own(*, layer_id: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {own}")
     return True
+
+
+def spatially_ordered(layer_id: int) -> bool:
+    """Whether the layer's own partition was written by `reorder` (and not replaced by an import since)."""
+    name = _own_partition_name(layer_id)
+    return name is not None and re.search(r"_s\d+$", name) is not None
+
+
+def reorder(*, layer_id: int) -> bool:
+    """Rewrite the layer's own partition with its rows in spatial order; False when it has none.
+
+    The rows are copied as they are (ids, fids, timestamps): only their physical order changes.
+    A new table is loaded, indexed and attached like an import's, which drops the old one: readers
+    go on reading the old rows until the caller's transaction commits. The caller holds the layer
+    row locked, so no write to the layer is lost between the copy and the swap.
+    """
+    current = _own_partition_name(layer_id)
+    if current is None:
+        return False
+    # A counter ("s1", "s2", …): never the name of the partition it is to replace.
+    done = re.search(r"_s(\d+)$", current)
+    table = create(layer_id=layer_id, suffix=f"s{int(done.group(1)) + 1 if done else 1}")
+    columns = ", ".join(quote_ident(name) for name in _stored_columns(current))
+    with connection.cursor() as cursor:
+        # PostGIS 3.3 sorts geometry (its btree operator class, gserialized_cmp) by a Hilbert curve
+        # over each geometry's bounding-box centre (gbox_get_sortable_hash; checked on a 4x4 grid of
+        # points: (0,0) (1,0) (1,1) (0,1) (0,2) …). Neighbours on the map end up in neighbouring pages.
+        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {quote_ident(current)} ORDER BY geom_3857")
+    build_indexes(table)
+    attach(table=table, layer_id=layer_id)
+    return True
+
+
+def _stored_columns(table: str) -> list[str]:
+    """Every column of the feature model (the generated geom_3857 is not one: the new table computes it).
+
+    Checked against the partition itself, so a column a migration adds without a model field stops
+    the rewrite instead of being left behind empty.
+    """
+    columns = [str(field.column) for field in Feature._meta.concrete_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+            "AND NOT attisdropped AND attgenerated = ''",
+            [quote_ident(table)],
+        )
+        stored = {name for (name,) in cursor.fetchall()}
+    if stored != set(columns):
+        raise RuntimeError(
+            f"{table} has the columns {sorted(stored)}, the Feature model {sorted(columns)}: "
+            "add the missing field to layers.models.Feature before reordering partitions"
+        )
+    return columns

@@ -6,9 +6,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from layers.access import visible_layer, visible_layers
+from layers.access import principal_of, public_layer_with, visible_layer, visible_layers
 from layers.collections import split_collection_id
 from layers.errors import NotFound
+from layers.features import Output, feature_geojson_of_outer_layer, feature_get_geojson
 from layers.models import City, Layer
 
 
@@ -36,6 +37,26 @@ def layer_get_visible(*, cid: str, user: Any = None) -> Layer:
     if layer is None:
         raise NotFound(f"Collection {cid!r} does not exist.", hint="See /ogc/collections for the available collections.")
     return layer
+
+
+def layer_and_feature_geojson(*, cid: str, fid: str, user: Any = None) -> tuple[Layer, str | None]:
+    """The layer of collection `cid` if `user` may see it (NotFound otherwise, as `layer_get_visible`) and
+    the GeoJSON text of its feature `fid` in CRS84 (None when there is no such feature).
+
+    Anonymous callers — most single-item traffic — get both from one statement (one round trip):
+    the feature is a scalar subquery of the public-layer lookup, so it is only read for a public layer.
+    """
+    city_slug, slug = split_collection_id(cid)
+    if principal_of(user).user_id is None:
+        feature = feature_geojson_of_outer_layer(Output())
+        layer, text = public_layer_with(
+            city_slug=city_slug or None, slug=slug, scalar_sql=feature.sql, scalar_params=[*feature.params, fid]
+        )
+        if layer is None:
+            raise NotFound(f"Collection {cid!r} does not exist.", hint="See /ogc/collections for the available collections.")
+        return layer, text
+    layer = layer_get_visible(cid=cid, user=user)
+    return layer, feature_get_geojson(layer_id=layer.id, fid=fid)
 
 
 def layer_find(*, city: City | None, slug: str) -> Layer | None:

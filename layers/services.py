@@ -3,6 +3,8 @@ to `layers/services_features.py`."""
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any, cast
 
 from django.contrib.gis.geos import Point, Polygon
@@ -15,6 +17,8 @@ from layers.models import City, Layer, Visibility
 from layers.queryables import layer_queryables, queryable_types
 from layers.services_access import audit_write
 from layers.temporal import time_extent
+
+log = logging.getLogger(__name__)
 
 
 def _bbox_polygon(bbox: tuple[float, float, float, float]) -> Polygon:
@@ -155,3 +159,31 @@ def layer_time_extent(*, layer: Layer, theme: ThemeConfig | None, table: str = "
     layer.time_extent = {"version": layer.version, "interval": interval}
     Layer.objects.filter(pk=layer.pk, version=layer.version).update(time_extent=layer.time_extent)
     return interval
+
+
+@transaction.atomic
+def layer_spatial_order(*, layer_id: int, version: int) -> bool:
+    """Store the layer's features in spatial order (partitions.reorder); False when there was nothing to do.
+
+    Queued by a large replace-import for after its commit, and run by `geoportal layer optimize`.
+    Nothing to do: the layer is gone, it is no longer at `version` (a newer import queued its own
+    ordering), or it has no partition of its own. The features, their ids and the version stay as
+    they are, so every cached tile and ETag stays valid. The layer row is locked for the whole
+    rewrite: imports and feature edits of the layer wait for it; readers only for the swap.
+    """
+    started = time.monotonic()
+    layer = Layer.objects.select_for_update(of=("self",)).filter(pk=layer_id).first()
+    if layer is None or layer.version != version:
+        log.info("layer %s: not at version %s any more, spatial ordering skipped", layer_id, version)
+        return False
+    if not partitions.reorder(layer_id=layer_id):
+        log.info("layer %s: no partition of its own, spatial ordering skipped", layer_id)
+        return False
+    log.info(
+        "layer %s (version %s): %s features stored in spatial order in %.1f s",
+        layer_id,
+        version,
+        layer.feature_count,
+        time.monotonic() - started,
+    )
+    return True

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from layers.errors import InvalidParameter
@@ -100,6 +100,28 @@ def token_scope_details(token: ApiToken) -> dict[str, Any]:
         "expires_at": token.expires_at.isoformat() if token.expires_at else None,
         "rate_limit_per_minute": token.rate_limit_per_minute,
     }
+
+
+@transaction.atomic
+def token_count_use(*, token: ApiToken) -> int:
+    """Record a use of the token (last_used_at) and return its count in the current minute (the rate limit's window).
+
+    One UPDATE … RETURNING, so concurrent requests in other workers each get their own count.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE layers_apitoken SET
+                last_used_at = now(),
+                window_count = CASE WHEN window_start = date_trunc('minute', now()) THEN window_count + 1 ELSE 1 END,
+                window_start = date_trunc('minute', now())
+            WHERE id = %s
+            RETURNING window_count
+            """,
+            [token.pk],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 @transaction.atomic

@@ -49,5 +49,15 @@ def test_layer_ensure_rejects_unknown_visibility_and_other_theme(cities):
 def test_read_only_surfaces_refuse_writes_with_405(db, path):
     response = Client().post(path, {"x": "1"})
     assert response.status_code == 405
-    assert response.json()["code"] == "MethodNotAllowed"
-    assert "GET" in response["Allow"]
+    assert response.json() == {
+        "code": "MethodNotAllowed",
+        "description": f"POST is not allowed on {path}: this surface is read-only. Use GET.",
+    }
+    assert response["Allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_405_asked_for_as_html_is_a_page_that_still_names_the_allowed_methods(db):
+    response = Client().delete("/ogc/collections?f=html")
+    assert response.status_code == 405 and response["Content-Type"].startswith("text/html")
+    assert b"DELETE is not allowed on /ogc/collections" in response.content
+    assert response["Allow"] == "GET, HEAD, OPTIONS"

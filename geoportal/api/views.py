@@ -8,8 +8,9 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from ingest.jobs import JobRequest, job_create, job_get, job_list
+from ingest.jobs import JobRequest, job_create
 from ingest.models import ImportJob
+from ingest.selectors import job_get, job_list
 from layers.errors import InvalidParameter, Unauthorized
 
 TRUE = ("1", "true", "yes", "on")

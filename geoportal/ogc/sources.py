@@ -123,9 +123,14 @@ def group_themes(visible: Iterable[Layer], themes: Mapping[str, ThemeConfig]) ->
     return [ThemeCollection(theme, dict(themes[theme].title), layers) for theme, layers in grouped.items()]
 
 
+def is_theme_collection(cid: str, themes: Mapping[str, ThemeConfig]) -> bool:
+    """Whether `cid` names a theme's national collection rather than one layer."""
+    return "-" not in cid and cid in themes
+
+
 def source_get(*, cid: str, user: Any, themes: Mapping[str, ThemeConfig]) -> Source:
     """A city or national layer by '{city}-{layer}', or a theme collection by the theme's slug."""
-    if "-" in cid or cid not in themes:
+    if not is_theme_collection(cid, themes):
         return layer_get_visible(cid=cid, user=user)
     for found in theme_collections(user=user, themes={cid: themes[cid]}):
         return found

@@ -37,13 +37,13 @@ from geoportal.ogc.params import (
     parse_output_crs,
     reject_unknown,
 )
-from geoportal.ogc.sources import Source, ThemeCollection, group_themes, layer_ids, source_get
+from geoportal.ogc.sources import Source, ThemeCollection, group_themes, is_theme_collection, layer_ids, source_get
 from layers.crs import CRS84_URI, crs_uris
 from layers.errors import NotFound
 from layers.features import Output, feature_get_geojson, feature_page_geojson
 from layers.models import Visibility
 from layers.queryables import Queryable, layer_queryables, queryable_types, queryables_schema
-from layers.selectors import city_list, layer_list_visible
+from layers.selectors import city_list, layer_and_feature_geojson, layer_list_visible
 from layers.services import layer_time_extent
 
 CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
@@ -292,12 +292,13 @@ def _items_links(
 def item(request: HttpRequest, cid: str, fid: str) -> HttpResponse:
     reject_unknown(request, ("f", "crs"))
     fmt = negotiate_format(request)
-    layer = _source(request, cid)
+    layer, text, read = _item_source(request, cid, fid)
     crs = parse_output_crs(request, _offered_crs(layer))
     etag = _etag(request, layer, fmt)
     if etag_matches(request, etag):
         return _not_modified(etag, layer)
-    text = _feature_text(layer, fid, Output(crs=crs))
+    if not read:
+        text = _feature_text(layer, fid, Output(crs=crs))
     if text is None:
         raise NotFound(
             f"Feature {fid!r} does not exist in collection {cid!r}.",
@@ -323,6 +324,15 @@ def item(request: HttpRequest, cid: str, fid: str) -> HttpResponse:
         response = HttpResponse(text[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False) + "}", content_type=GEOJSON)
     response["Content-Crs"] = f"<{crs.uri}>"
     return _cacheable(response, etag, layer)
+
+
+def _item_source(request: HttpRequest, cid: str, fid: str) -> tuple[Source, str | None, bool]:
+    """The collection and, for a layer asked in the default CRS (CRS84), the feature's text read with it
+    (one statement for anonymous callers); the flag says whether the feature was read."""
+    if "crs" in request.GET or is_theme_collection(cid, project_config().themes):
+        return _source(request, cid), None, False
+    layer, text = layer_and_feature_geojson(cid=cid, fid=fid, user=request.user)
+    return layer, text, True
 
 
 def _feature_text(layer: Source, fid: str, output: Output) -> str | None:

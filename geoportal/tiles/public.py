@@ -12,7 +12,8 @@ lock, reading the layers from the database *inside* the lock. It runs after
 every commit that changes a layer (`layers.signals.layers_changed`), at
 `geoportal setup`, `serve` and `seed_tiles`, and whenever an anonymous request
 finds a link that does not name the tile set it just computed (a missed
-signal, a changed theme or render revision). The changed layer's entries are
+signal, a changed theme or render revision; not again within a minute of a
+failed attempt, see `heal_public_entry`). The changed layer's entries are
 also removed before the commit (`layers.signals.layer_changing`), which
 narrows what a process dying between commit and sync could leave behind to
 a sync that ran in between. A renderer that read a layer before its change can
@@ -27,8 +28,10 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +46,7 @@ from layers.tiles import tileset_key
 PUBLIC = "public"
 CITY = "city"  # public/city/<city>; collection ids always contain a '-', so no collection is called this
 LOCK_FILE = "public.lock"
+HEAL_BACKOFF_SECONDS = 60.0  # after a failed re-sync, anonymous requests skip it this long (per process)
 
 log = logging.getLogger(__name__)
 
@@ -144,11 +148,40 @@ def sync_public_tree() -> dict[str, str]:
     return wanted
 
 
+@dataclass
+class _HealBackoff:
+    """When this process last failed to re-sync the tree (time.monotonic()), or None while syncs succeed."""
+
+    failed_at: float | None = None
+
+    def waiting(self) -> bool:
+        return self.failed_at is not None and time.monotonic() - self.failed_at < HEAL_BACKOFF_SECONDS
+
+
+_heal_backoff = _HealBackoff()
+
+
 def heal_public_entry(name: str, set_key: str) -> None:
-    """Re-sync when public/<name> does not name the set an anonymous request just computed (cheap when it does)."""
+    """Re-sync when public/<name> does not name the set an anonymous request just computed (cheap when it does).
+
+    A tree that cannot be written (full disk, wrong owner, a file where a directory belongs) must not
+    cost every anonymous tile request a failed sync under the lock: after a failure this process waits
+    HEAL_BACKOFF_SECONDS before trying again and logs the failure once, until a sync succeeds. The tile
+    is served by the geoportal either way; nginx falls through to it when the tree has no entry.
+    """
     cache = tile_cache()
-    if cache is not None and not links_to(cache, name, set_key):
+    if cache is None or links_to(cache, name, set_key) or _heal_backoff.waiting():
+        return
+    try:
         sync_public_tree()
+    except OSError:
+        if _heal_backoff.failed_at is None:
+            log.exception("tile cache: cannot re-sync the public tree under %s; retrying at most once a minute", cache.root)
+        _heal_backoff.failed_at = time.monotonic()
+        return
+    if _heal_backoff.failed_at is not None:
+        log.info("tile cache: the public tree under %s is synced again", cache.root)
+    _heal_backoff.failed_at = None
 
 
 def withdraw(layer: Layer) -> None:

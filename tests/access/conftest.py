@@ -28,7 +28,7 @@ from layers.models_access import CityRole, LayerGrant, Role
 from layers.search import search_index_layer
 from layers.services_access import token_create, token_revoke
 
-Z = 14
+Z = 15  # tiles from z15 carry every attribute (layers.tiles.BRIEF_BELOW_ZOOM)
 MINSK = (27.5615, 53.9023)
 BREST = (23.6850, 52.0970)
 SEARCH_WORD = "Kalinouskaga"  # every feature's name contains it, so one search finds them all

@@ -50,3 +50,46 @@ def test_anonymous_lookup_follows_a_visibility_change_immediately(public_city_la
 def test_anonymous_lookup_of_a_missing_key_is_not_found(public_city_layer_then_hidden, cid):
     with pytest.raises(NotFound):
         layer_get_visible(cid=cid)
+
+
+def _item_queries(path: str) -> tuple[int, list[str]]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = Client().get(path)
+    return response.status_code, [query["sql"] for query in queries.captured_queries]
+
+
+def test_anonymous_item_reads_layer_and_feature_in_one_statement(public_city_layer_then_hidden):
+    status, queries = _item_queries("/ogc/collections/minsk-compiled/items/a")
+    assert status == 200 and len(queries) == 1, queries
+    assert '"layers_layer"' in queries[0] and "layers_feature" in queries[0]
+
+
+def test_one_statement_item_never_reads_a_feature_of_a_hidden_layer(public_city_layer_then_hidden):
+    layer = public_city_layer_then_hidden
+    layer_set_visibility(layer=layer, visibility=Visibility.RESTRICTED, actor="test")
+    status, queries = _item_queries("/ogc/collections/minsk-compiled/items/a")
+    missing_status, _ = _item_queries("/ogc/collections/minsk-absent/items/a")
+    assert status == missing_status == 404 and len(queries) == 1
+
+
+def test_one_statement_and_orm_fallback_agree(public_city_layer_then_hidden, make_layer):
+    from layers.access import _public_layer_orm, public_layer_with
+    from layers.features import Output, feature_geojson_of_outer_layer
+
+    national = make_layer(None, "compiled-national", "boundaries", POINT)
+    feature = feature_geojson_of_outer_layer(Output())
+    for city_slug, slug in (("minsk", "compiled"), (None, "compiled-national")):
+        for fid in ("a", "missing"):
+            params = [*feature.params, fid]
+            compiled_layer, compiled_text = public_layer_with(
+                city_slug=city_slug, slug=slug, scalar_sql=feature.sql, scalar_params=params
+            )
+            orm_layer, orm_text = _public_layer_orm(city_slug=city_slug, slug=slug, scalar_sql=feature.sql, scalar_params=params)
+            assert compiled_layer is not None and orm_layer is not None
+            assert compiled_layer.pk == orm_layer.pk and compiled_text == orm_text
+            assert (compiled_text is None) == (fid == "missing")
+    found, _ = public_layer_with(city_slug=None, slug="compiled-national")
+    assert found is not None and found.pk == national.pk

@@ -104,6 +104,27 @@ def test_missing_file_and_bad_mode_are_400(write_token: str, two_buildings_geojs
     assert client.get("/api/imports/999999").status_code == 404
 
 
+def test_a_job_is_followed_only_by_its_submitter_and_superusers(
+    minsk_editor: User, write_token: str, cities: Any, two_buildings_geojson: Path
+) -> None:
+    with two_buildings_geojson.open("rb") as handle:
+        queued = Client(HTTP_AUTHORIZATION=f"Bearer {write_token}").post(
+            "/api/imports", {"file": handle, "city": "minsk", "theme": "buildings"}
+        )
+    job_id = queued.json()["id"]
+    other = User.objects.create_user("other-editor")
+    CityRole.objects.create(user=other, city=cities["minsk"], role=Role.EDITOR)
+    client = Client()
+    client.force_login(other)
+    hidden, missing = client.get(f"/api/imports/{job_id}"), client.get("/api/imports/999999")
+    assert hidden.status_code == missing.status_code == 404  # someone else's job answers like a missing one
+    assert hidden.json()["description"] == f"Import job {job_id} does not exist."
+    assert client.get("/api/imports").json()["imports"] == []
+    client.force_login(User.objects.create_superuser("boss"))
+    assert client.get(f"/api/imports/{job_id}").json()["status"] == "queued"
+    assert [job["id"] for job in client.get("/api/imports").json()["imports"]] == [job_id]
+
+
 def test_session_post_needs_csrf(minsk_editor: User, two_buildings_geojson: Path) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(minsk_editor)

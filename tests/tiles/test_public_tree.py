@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
+from collections.abc import Iterator
 
 import pytest
 from django.db import transaction
 from django.test import Client
 
+from geoportal.tiles import public as public_tree
 from geoportal.tiles.public import sync_public_tree
+
+from .conftest import decode
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the tree follows commits
 
@@ -58,3 +64,40 @@ def test_a_changing_layer_leaves_the_tree_before_its_commit_and_returns_after(li
         assert (public / "lida-buildings").is_symlink()
     after = links(tile_cache_dir)
     assert after["lida-roads"] != before["lida-roads"] and after["city/lida"] != before["city/lida"]
+
+
+@pytest.fixture
+def heal_backoff() -> Iterator[None]:
+    """The back-off is per process: never let one test's failure hold back another test's heal."""
+    yield
+    public_tree._heal_backoff.failed_at = None
+
+
+def test_an_unwritable_tree_still_serves_tiles_and_is_not_resynced_on_every_request(
+    lida, tile_cache_dir, caplog, monkeypatch, heal_backoff
+):
+    public = tile_cache_dir / "public"
+    right = os.readlink(public / "lida-buildings")
+    shutil.rmtree(public)
+    public.write_bytes(b"")  # a file where the tree belongs: no sync can write it, not even as root
+    path = f"/tiles/lida-buildings/{lida.z}/{lida.x}/{lida.y}.mvt"
+
+    def served() -> int:
+        response = Client().get(path)
+        assert response.status_code == 200
+        return len(decode(response.content)["lida-buildings"]["features"])
+
+    with caplog.at_level(logging.INFO, logger="geoportal.tiles.public"):
+        assert served() == 3  # the failed sync costs the visitor nothing
+        public.unlink()  # the obstacle is gone, but this process waits out the back-off
+        assert [served(), served()] == [3, 3]
+        assert not public.exists()  # neither request tried to sync again
+        public.write_bytes(b"")
+        monkeypatch.setattr(public_tree, "HEAL_BACKOFF_SECONDS", 0.0)
+        assert served() == 3  # tries again, fails again: not logged a second time
+        public.unlink()
+        assert served() == 3
+    assert os.readlink(public / "lida-buildings") == right  # once writable, the next retry heals the tree
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum("cannot re-sync the public tree" in m for m in messages) == 1
+    assert sum("synced again" in m for m in messages) == 1

@@ -97,7 +97,7 @@ def test_click_on_a_building_shows_its_attributes(live_server, browser_page, hel
     )
     page.locator("#map canvas").click(position={"x": x, "y": y})
     panel = page.locator("#feature-body")
-    panel.locator("table").wait_for()
+    panel.locator("table[data-source=record]").wait_for()  # the tile's attributes, then the full record
     save_screenshot(page, "city-feature-clicked")
     names = [row.get_attribute("data-attribute") for row in panel.locator("tr").all()]
     rows = dict(zip(names, panel.locator("td").all_inner_texts(), strict=True))
@@ -121,6 +121,33 @@ def test_click_on_a_building_shows_its_attributes(live_server, browser_page, hel
     assert page.locator("#feature-hint").is_visible()
     assert panel.inner_text() == ""
     assert _selection_pixels(canvas_pixels(page)) == 0
+    log.assert_clean(live_server.url)
+
+
+def test_click_at_low_zoom_shows_the_full_record_not_only_the_tile_attributes(
+    live_server, browser_page, helsinki_centre: SampleCity
+):
+    """Below z15 tiles carry only what the map draws (name); the panel reads the rest from the server."""
+    page, log = browser_page
+    building = helsinki_centre.named_building
+    lon, lat = building["point"]
+    page.goto(f"{live_server.url}/sample/#map=14/{lat}/{lon}")
+    page.get_by_role("checkbox", name="Вуліцы").uncheck()
+    wait_for_map(page)
+    x, y = page.evaluate(
+        "(lonlat) => { const p = window.geoportalMap.project(lonlat); return [p.x, p.y]; }", list(building["point"])
+    )
+    tile_attributes = page.evaluate(
+        "([x, y]) => window.geoportalMap.queryRenderedFeatures([x, y]).map((f) => Object.keys(f.properties))", [x, y]
+    )
+    assert ["name"] in tile_attributes, tile_attributes  # the brief tile: no building type, no address
+    page.locator("#map canvas").click(position={"x": x, "y": y})
+    panel = page.locator("#feature-body")
+    panel.locator("table[data-source=record]").wait_for()
+    names = [row.get_attribute("data-attribute") for row in panel.locator("tr").all()]
+    rows = dict(zip(names, panel.locator("td").all_inner_texts(), strict=True))
+    assert rows["name"] == "Porthania" and rows["building"] == "university", rows
+    assert rows["addr_street"] == "Yliopistonkatu"
     log.assert_clean(live_server.url)
 
 

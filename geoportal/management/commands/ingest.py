@@ -130,6 +130,11 @@ def summary(result: IngestResult) -> str:
         f"  source: {run.format} ({run.driver}), CRS {run.source_crs}, encoding {run.encoding or 'n/a'}, "
         f"sha256 {run.sha256[:12]}…, import run {run.pk}",
     ]
+    if result.spatial_order_queued:
+        lines.append(
+            "  spatial ordering queued: the worker of `geoportal serve` stores the features in map order; "
+            f"`geoportal layer optimize {layer.collection_id}` runs it now"
+        )
     if result.warnings:
         lines.append(f"  warnings ({len(result.warnings)}):")
         lines += [f"  - {w}" for w in result.warnings[:WARNINGS_SHOWN]]

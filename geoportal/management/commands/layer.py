@@ -4,11 +4,13 @@ geoportal layer list [--city SLUG]
 geoportal layer set-visibility CID public|internal|restricted
 geoportal layer grant CID GROUP [--write]
 geoportal layer ungrant CID GROUP
+geoportal layer optimize CID
 """
 
 from __future__ import annotations
 
 import getpass
+import time
 from argparse import ArgumentParser
 from typing import Any
 
@@ -16,12 +18,13 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from layers import partitions
 from layers.collections import split_collection_id
 from layers.errors import GeoportalError, InvalidParameter, NotFound
 from layers.models import Layer, Visibility
 from layers.models_access import LayerGrant
 from layers.selectors import city_get, layer_find
-from layers.services import layer_set_visibility
+from layers.services import layer_set_visibility, layer_spatial_order
 from layers.services_access import audit_write
 
 
@@ -45,7 +48,7 @@ def _actor() -> str:
 
 
 class Command(BaseCommand):
-    help = "List layers, set their visibility, grant restricted layers to groups."
+    help = "List layers, set their visibility, grant restricted layers to groups, store large layers in spatial order."
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -62,6 +65,11 @@ class Command(BaseCommand):
         ungrant = sub.add_parser("ungrant", help="take a group's access to a layer away")
         ungrant.add_argument("cid")
         ungrant.add_argument("group")
+        optimize = sub.add_parser(
+            "optimize", help="store a large layer's features in spatial order now (what the worker does after an import)"
+        )
+        optimize.add_argument("cid")
+        optimize.add_argument("--force", action="store_true", help="rewrite it even if it is in spatial order already")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -101,3 +109,23 @@ class Command(BaseCommand):
         deleted, _ = LayerGrant.objects.filter(layer=layer, group=group).delete()
         audit_write(actor=_actor(), action="grant.delete", target=layer.collection_id, details={"group": group.name})
         self.stdout.write(f"{layer.collection_id}: group {group.name!r} {'no longer has access' if deleted else 'had no grant'}")
+
+    def _optimize(self, options: dict[str, Any]) -> None:
+        layer = _layer(options["cid"])
+        if partitions.own_partition(layer.pk) is None:
+            self.stdout.write(
+                f"{layer.collection_id}: nothing to do — its {layer.feature_count} features share the common partition "
+                f"(a replace-import of at least {partitions.PARTITION_FROM} features gets a partition of its own)"
+            )
+            return
+        if partitions.spatially_ordered(layer.pk) and not options["force"]:
+            self.stdout.write(f"{layer.collection_id}: already stored in spatial order (--force rewrites it again)")
+            return
+        started = time.monotonic()
+        if not layer_spatial_order(layer_id=layer.pk, version=layer.version):
+            self.stdout.write(f"{layer.collection_id}: nothing to do — the layer changed meanwhile; run the command again")
+            return
+        self.stdout.write(
+            f"{layer.collection_id}: {layer.feature_count} features stored in spatial order "
+            f"in {time.monotonic() - started:.1f} s (version {layer.version} unchanged)"
+        )

@@ -36,7 +36,9 @@ function propertiesTable(properties, schema) {
 /**
  * Show `feature` (from queryRenderedFeatures) of collection `collection` ({cid, title, theme}).
  * Tiles carry the database id as the MVT feature id; /api/feature/{id} redirects to the
- * OGC item (whose id is the source `fid`) after the same access check.
+ * OGC item (whose id is the source `fid`) after the same access check. The tile's attributes
+ * show at once; below z15 tiles carry only those the map draws, so the full record is then
+ * read from the server and replaces them (a failed read leaves the tile's attributes).
  */
 export function showFeature(collection, feature, onClose, themes = {}) {
   const body = document.getElementById("feature-body");
@@ -67,11 +69,34 @@ export function showFeature(collection, feature, onClose, themes = {}) {
   links.append(link(items, strings.open_collection));
   body.replaceChildren(heading, content, links);
   body.dataset.collection = collection.cid;
+  if (feature.id !== undefined && feature.id !== null) {
+    body.dataset.feature = String(feature.id);
+    showFullRecord(body, content, feature.id, themes[collection.theme]);
+  } else {
+    delete body.dataset.feature;
+  }
+}
+
+async function showFullRecord(body, shown, id, schema) {
+  let record;
+  try {
+    const response = await fetch(`/api/feature/${encodeURIComponent(id)}?f=json`, { headers: { Accept: "application/geo+json" } });
+    if (!response.ok) return;
+    record = await response.json();
+  } catch {
+    return; // offline or gone: the tile's attributes stay
+  }
+  // Only if the panel still shows that feature (another click may have replaced it meanwhile).
+  if (body.dataset.feature !== String(id) || !shown.isConnected || !record.properties) return;
+  const table = propertiesTable(record.properties, schema);
+  table.dataset.source = "record";
+  shown.replaceWith(table);
 }
 
 export function clearFeature() {
   const body = document.getElementById("feature-body");
   body.replaceChildren();
   delete body.dataset.collection;
+  delete body.dataset.feature;
   document.getElementById("feature-hint").hidden = false;
 }
