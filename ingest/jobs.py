@@ -99,7 +99,11 @@ def _authorise(request: JobRequest, user: Any) -> None:
     )
     if not allowed:
         where = f"{request.city}-{slug}"
-        raise Forbidden(f"You may not import into {where!r}.", hint="Ask the city's administrator for the editor role.")
+        # One message whether or not the layer exists: it must not tell who may not see it that it does.
+        raise Forbidden(
+            f"You may not import into {where!r}.",
+            hint="Ask the city's administrator for the editor role, or for write access to that layer.",
+        )
 
 
 class _ProgressWriter:

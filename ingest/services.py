@@ -40,7 +40,7 @@ from ingest.crs import (
 )
 from ingest.encoding import parse_encoding_option
 from ingest.geometry import GeometryRules, prepare
-from ingest.mapping import COERCE, PropertyMapper, RowTransform, json_columns, json_type_of, merge_field_type, rows_from_lists
+from ingest.mapping import COERCE, PropertyMapper, RowTransform, json_columns, rows_from_lists
 from ingest.readers import (
     DEFAULT_BATCH,
     Source,
@@ -56,6 +56,7 @@ from ingest.report import Counts, WarningLog
 from ingest.selectors import last_succeeded_import
 from layers import partitions
 from layers.errors import GeoportalError, IngestError, InvalidParameter
+from layers.fields import json_type_of, merge_field_type
 from layers.models import NATIONAL, ChangeOp, City, FeatureChange, ImportRun, ImportStatus, Layer, Visibility
 from layers.search import LABEL_INPUTS, search_entries, search_index_by_fid, search_index_layer
 from layers.selectors import layer_find

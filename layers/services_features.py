@@ -15,6 +15,7 @@ from django.db import transaction
 
 from layers.access import can_write
 from layers.errors import Forbidden
+from layers.fields import json_type
 from layers.models import ChangeOp, Feature, FeatureChange, Layer
 from layers.search import search_index_feature
 from layers.services_access import audit_write
@@ -45,9 +46,10 @@ def feature_save(*, feature: Feature, user: Any = None) -> Feature:
     created = feature.pk is None
     feature.save()
     _grow_extent(layer, feature.geom)
+    _learn_fields(layer, feature.properties)
     layer.feature_count += 1 if created else 0
     layer.version += 1  # the row is locked: no concurrent bump in between
-    layer.save(update_fields=["version", "extent", "feature_count", "updated_at"])
+    layer.save(update_fields=["version", "extent", "feature_count", "fields", "updated_at"])
     op = ChangeOp.INSERT if created else ChangeOp.UPDATE
     FeatureChange.objects.create(layer=layer, version=layer.version, op=op, fid=feature.fid)
     search_index_feature(feature_id=feature.pk, layer_id=feature.layer_id, properties=feature.properties)
@@ -58,6 +60,16 @@ def feature_save(*, feature: Feature, user: Any = None) -> Feature:
         details={"version": layer.version},
     )
     return feature
+
+
+def _learn_fields(layer: Layer, properties: dict[str, Any] | None) -> None:
+    """An attribute the edit brings in joins the layer's field list (queryables, TileJSON list them).
+
+    Known attributes keep their type: a theme's date attribute is stored as an ISO string and must not
+    turn into "string" because an edit wrote one.
+    """
+    new = {name: json_type(value) for name, value in (properties or {}).items() if value is not None}
+    layer.fields = {**new, **(layer.fields or {})}
 
 
 @transaction.atomic

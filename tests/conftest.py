@@ -10,7 +10,7 @@ import pytest
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db import connection
 
-from ingest.mapping import json_type
+from layers.fields import json_type
 from layers.models import City, Feature, Layer
 
 

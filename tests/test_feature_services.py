@@ -112,3 +112,15 @@ def test_feature_added_by_the_service_grows_extent_and_count(lida_roads):
     assert lida_roads.feature_count == 2
     assert lida_roads.extent.extent == pytest.approx((25.28, 53.88, 25.4, 53.95))
     assert FeatureChange.objects.filter(layer=lida_roads, op="insert", fid="r2", version=lida_roads.version).exists()
+
+
+def test_an_edit_with_a_new_attribute_extends_the_field_list_and_queryables(lida_roads):
+    feature = Feature.objects.get(layer=lida_roads, fid="r1")
+    assert "lanes" not in lida_roads.fields
+    feature.properties = {**feature.properties, "lanes": 4, "class": 7}  # a new attribute; a known one, another type
+    feature_save(feature=feature)
+    lida_roads.refresh_from_db()
+    assert lida_roads.fields["lanes"] == "integer"
+    assert lida_roads.fields["class"] == "string"  # known attributes keep their type
+    queryables = Client().get(f"/ogc/collections/{lida_roads.collection_id}/queryables").json()["properties"]
+    assert queryables["lanes"]["type"] == "integer"

@@ -1,0 +1,48 @@
+"""JSON types of attribute values: what `Layer.fields` records per attribute (queryables, TileJSON).
+
+Shared by the import (ingest) and single-feature edits (layers.services_features), which both
+extend a layer's field list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", dict: "object", list: "array"}
+
+
+def json_type(value: Any) -> str:
+    exact = _JSON_TYPES.get(type(value))
+    if exact is not None:
+        return exact
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return "string"
+
+
+def json_type_of(kind: type) -> str:
+    """json_type of any value of type `kind`."""
+    exact = _JSON_TYPES.get(kind)
+    if exact is not None:
+        return exact
+    for base, name in _JSON_TYPES.items():  # bool before int: a bool subclass is a boolean
+        if issubclass(kind, base):
+            return name
+    return "string"
+
+
+def merge_field_type(old: str | None, new: str) -> str:
+    """The layer's field type: integer+number → number; any other mix → string."""
+    if old is None or old == new:
+        return new
+    if {old, new} == {"integer", "number"}:
+        return "number"
+    return "string"
