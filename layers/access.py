@@ -162,6 +162,8 @@ class _Compiled:
     db: str
     sql: str
     params: tuple[Any, ...]
+    # Each column's from-database converters (geometries, datetimes…), worked out once, not per row.
+    converters: dict[int, Any]
 
 
 def _compiled_public_lookup(*, national: bool) -> _Compiled | None:
@@ -174,7 +176,9 @@ def _compiled_public_lookup(*, national: bool) -> _Compiled | None:
         sql, params = compiler.as_sql()
         placeholders = sorted(param for param in params if param in (_CITY, _SLUG))
         expected = [_SLUG] if national else sorted([_CITY, _SLUG])
-        cache[national] = _Compiled(compiler, queryset.db, sql, tuple(params)) if placeholders == expected else None
+        converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+        compiled = _Compiled(compiler, queryset.db, sql, tuple(params), converters)
+        cache[national] = compiled if placeholders == expected else None
     return cache[national]
 
 
@@ -213,7 +217,7 @@ def _layer_from_row(compiled: _Compiled, row: tuple[Any, ...]) -> Layer:
     fields = klass_info["select_fields"]
     start, end = fields[0], fields[-1] + 1
     names = [column[0].target.attname for column in select[start:end]]
-    converted = next(iter(compiler.results_iter([[row]])))
+    converted = next(iter(compiler.apply_converters([row], compiled.converters))) if compiled.converters else list(row)
     layer = Layer.from_db(db, names, converted[start:end])
     # Django 5.2 (pinned) takes three arguments; django-stubs describe a later release.
     for populator in get_related_populators(klass_info, select, db):  # type: ignore[call-arg]
