@@ -8,6 +8,8 @@
 #   TARGETS=static,geoportal-nginx TESTS=tiles bench/run.sh   # cached tiles through docker/nginx.conf
 # Uncached tiles: start the geoportal with GEOPORTAL_TILE_CACHE=0 (see the tiles notes) — the
 # validation pass of each test would otherwise fill the tile cache before the measurement.
+# The server runs with the default 4 threads per worker; GEOPORTAL_THREADS=1 measures the
+# tiles-and-features replica setting (see geoportal/management/commands/serve.py).
 #
 # Steps: start the harness's PostGIS and generate the synthetic city (200k buildings); export the
 # buildings tables to GeoPackage; load them into the geoportal through its own ingest (`minsk-bench`,

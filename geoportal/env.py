@@ -59,6 +59,7 @@ class Env:
     http_host: str
     http_port: int
     workers: int
+    threads: int  # per worker: 1 serves one request at a time per process (tighter tails for short reads)
     max_limit: int
     default_limit: int
     tile_cache_seconds: int
@@ -235,6 +236,7 @@ def load_env(environ: Mapping[str, str] | None = None) -> Env:
         http_host=environ.get(PREFIX + "HOST", "127.0.0.1"),
         http_port=_int(environ, PREFIX + "PORT", 8000, 1, 65535),
         workers=_int(environ, PREFIX + "WORKERS", 4, 1, 64),
+        threads=_int(environ, PREFIX + "THREADS", 4, 1, 32),
         max_limit=max_limit,
         default_limit=default_limit,
         tile_cache_seconds=_int(environ, PREFIX + "TILE_CACHE_SECONDS", 60, 0, 31_536_000),

@@ -120,3 +120,35 @@ def test_serve_refuses_a_database_without_its_migrations() -> None:
         target = env.database
         with psycopg.connect(host=target.host, port=target.port, user=target.user, dbname="postgres", autocommit=True) as db:
             db.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def test_serve_runs_with_the_threads_asked_for() -> None:
+    """`--threads 1` (or GEOPORTAL_THREADS): one request at a time per worker; the server answers."""
+    import time
+    import urllib.request
+
+    port = unused_port()
+    command = [sys.executable, "-m", "geoportal.cli", "serve", "--port", str(port), "--threads", "1", "--workers", "1"]
+    server = subprocess.Popen([*command, "--no-task-worker"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        announced = server.stdout.readline()
+        assert "(1 worker x 1 thread;" in announced, announced
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the server never answered /healthz"
+                time.sleep(0.3)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_serve_refuses_a_thread_count_out_of_range() -> None:
+    result = run_geoportal("serve", "--port", str(unused_port()), "--threads", "0")
+    assert result.returncode != 0
+    assert "--threads 0: expected between 1 and 32" in result.stderr and "Traceback" not in result.stderr

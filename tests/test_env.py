@@ -30,6 +30,7 @@ def _env(data_dir: Path, **values: str) -> dict[str, str]:
         ("GEOPORTAL_PORT", "abc", "expected an integer between 1 and 65535"),
         ("GEOPORTAL_PORT", "70000", "expected an integer between 1 and 65535"),
         ("GEOPORTAL_WORKERS", "0", "expected an integer between 1 and 64"),
+        ("GEOPORTAL_THREADS", "33", "expected an integer between 1 and 32"),
         ("GEOPORTAL_DB_PORT", "5.5", "expected an integer"),
         ("GEOPORTAL_DEBUG", "maybe", "expected one of 1/0, true/false"),
         ("GEOPORTAL_MAX_LIMIT", "-1", "expected an integer between 1"),

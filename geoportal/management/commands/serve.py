@@ -1,8 +1,12 @@
 """`geoportal serve`: the production HTTP server (gunicorn) in the foreground.
 
-gthread workers: a few threads per process keep HTTP keep-alive connections
-open without tying up a whole process, and tile/feature views spend most of
-their time waiting on PostGIS. The master's pid goes to a file under the data
+gthread workers: a few threads per process (GEOPORTAL_THREADS, default 4) keep
+HTTP keep-alive connections open without tying up a whole process, so a long
+request (an export, an upload) does not hold up the others on its worker. A
+replica that serves only tiles and features can run one thread per worker: on
+2 cores, 8 clients, measured +10-18 % uncached z15-16 tiles and half the p99 of
+bbox pages (fewer requests share the CPU at once, so a heavy one is not
+stretched); at 32 clients the tails were no better. The master's pid goes to a file under the data
 directory, so scripts stop the server with `kill "$(cat …)"` — bare Debian has
 no ps/pkill.
 """
@@ -21,7 +25,6 @@ from django.db import DatabaseError
 
 from geoportal.env import get_env
 
-THREADS_PER_WORKER = 4
 WSGI_APP = "geoportal.wsgi:application"
 
 
@@ -44,12 +47,12 @@ def _check_port_free(host: str, port: int) -> None:
             ) from None
 
 
-def gunicorn_options(*, host: str, port: int, workers: int, pidfile: Path) -> dict[str, Any]:
+def gunicorn_options(*, host: str, port: int, workers: int, threads: int, pidfile: Path) -> dict[str, Any]:
     return {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
         "workers": workers,
         "worker_class": "gthread",
-        "threads": THREADS_PER_WORKER,
+        "threads": threads,
         "keepalive": 5,
         "timeout": 60,
         "graceful_timeout": 20,
@@ -76,13 +79,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=env.workers, help=f"worker processes (GEOPORTAL_WORKERS; default {env.workers})"
         )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=env.threads,
+            help=f"threads per worker (GEOPORTAL_THREADS; default {env.threads}; 1 suits a tiles-and-features replica)",
+        )
         parser.add_argument("--no-task-worker", action="store_true", help="do not start the background import worker")
 
-    def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
+    def handle(self, *args: Any, host: str, port: int, workers: int, threads: int, **options: Any) -> None:
         if not 1 <= port <= 65535:
             raise CommandError(f"--port {port}: expected a TCP port between 1 and 65535")
         if not 1 <= workers <= 64:
             raise CommandError(f"--workers {workers}: expected between 1 and 64")
+        if not 1 <= threads <= 32:
+            raise CommandError(f"--threads {threads}: expected between 1 and 32")
         _check_port_free(host, port)
         _check_migrated()
         _sync_tile_tree(self.stderr)
@@ -91,14 +102,12 @@ class Command(BaseCommand):
         # WhiteNoise warns on every worker start when STATIC_ROOT is missing (nothing collected yet).
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         shown = f"[{host}]" if ":" in host else host
-        self.stdout.write(
-            f"Serving the geoportal at http://{shown}:{port}/ "
-            f"({workers} worker{'s' if workers != 1 else ''} x {THREADS_PER_WORKER} threads; pid file {pidfile}; Ctrl+C to stop)"
-        )
+        sizes = f"{workers} worker{'s' if workers != 1 else ''} x {threads} thread{'s' if threads != 1 else ''}"
+        self.stdout.write(f"Serving the geoportal at http://{shown}:{port}/ ({sizes}; pid file {pidfile}; Ctrl+C to stop)")
         self.stdout.flush()
         task_worker = None if options.get("no_task_worker") else start_task_worker()
         try:
-            _run_gunicorn(gunicorn_options(host=host, port=port, workers=workers, pidfile=pidfile))
+            _run_gunicorn(gunicorn_options(host=host, port=port, workers=workers, threads=threads, pidfile=pidfile))
         finally:
             if task_worker is not None:
                 stop_task_worker(task_worker)
