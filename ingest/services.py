@@ -365,7 +365,7 @@ def _write(plan: _Plan, source: Source, source_crs: CRS) -> IngestResult:
     if direct:
         layer = _locked(_ensure_layer(plan.city, plan.slug, theme, options))
         if partitions.wanted(source.feature_count):
-            partition = partitions.create(layer_id=layer.pk, run_id=run.pk)
+            partition = partitions.create(layer_id=layer.pk, suffix=f"r{run.pk}")
         else:
             with connection.cursor() as cursor:
                 cursor.execute("DELETE FROM layers_feature WHERE layer_id = %s", [layer.pk])

@@ -145,7 +145,7 @@ def _by_key(layers: QuerySet[Layer], *, city_slug: str | None, slug: str) -> Que
 def visible_layer(*, user: Any = None, city_slug: str | None, slug: str) -> Layer | None:
     """The layer `slug` of city `city_slug` (None = national) if `user` may read it, else None."""
     if principal_of(user).user_id is None:
-        return _public_layer(city_slug=city_slug, slug=slug)
+        return public_layer_with(city_slug=city_slug, slug=slug)[0]
     return next(iter(_by_key(visible_layers(user=user), city_slug=city_slug, slug=slug)), None)
 
 
@@ -180,10 +180,6 @@ def _compiled_public_lookup(*, national: bool) -> _Compiled | None:
         compiled = _Compiled(compiler, queryset.db, sql, tuple(params), converters)
         cache[national] = compiled if placeholders == expected else None
     return cache[national]
-
-
-def _public_layer(*, city_slug: str | None, slug: str) -> Layer | None:
-    return public_layer_with(city_slug=city_slug, slug=slug)[0]
 
 
 def public_layer_with(

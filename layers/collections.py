@@ -15,3 +15,8 @@ def split_collection_id(cid: str) -> tuple[str | None, str]:
             hint="Collection ids look like '{city}-{layer}', e.g. 'lida-buildings'; see /ogc/collections.",
         )
     return (None if city == NATIONAL else city), layer
+
+
+def collection_not_found(cid: str) -> NotFound:
+    """The answer for a collection that does not exist or that the caller may not see (never says which)."""
+    return NotFound(f"Collection {cid!r} does not exist.", hint="See /ogc/collections for the available collections.")

@@ -30,6 +30,7 @@ from layers.sql import quote_ident
 PARTITION_FROM = 50_000
 PARENT = "layers_feature"
 DEFAULT_PARTITION = "layers_feature_default"
+_REORDERED = re.compile(r"_s(\d+)$")  # the name `reorder` gives a partition: "…_s<n>"
 
 
 def wanted(feature_count: int) -> bool:
@@ -37,18 +38,14 @@ def wanted(feature_count: int) -> bool:
     return feature_count >= PARTITION_FROM
 
 
-def create(*, layer_id: int, run_id: int | None = None, suffix: str | None = None) -> str:
+def create(*, layer_id: int, suffix: str) -> str:
     """A new empty table shaped like a partition of the layer; returns its quoted name.
 
-    Named after the import run (`run_id`: "_r<run>") or, for a rewrite of the layer's partition,
-    the given `suffix` (`reorder`: "s<n>"); either way unlike the partition it is to replace.
+    Named `layers_feature_l<layer>_<suffix>`: an import's run ("r<run>") or a rewrite's counter
+    (`reorder`: "s<n>"), either way unlike the partition it is to replace.
     Until `build_indexes`, layer_id, created_at and updated_at default to the layer and the time of
     the import: a COPY of (fid, geom, properties) leaves the server three fewer values a row to parse.
     """
-    if suffix is None:
-        if run_id is None:
-            raise ValueError("partitions.create needs run_id or suffix")
-        suffix = f"r{int(run_id)}"
     table = quote_ident(f"layers_feature_l{int(layer_id)}_{suffix}")
     with connection.cursor() as cursor:
         # The CHECK lets ATTACH skip scanning the table for rows of other layers.
@@ -133,7 +130,7 @@ def drop_own(*, layer_id: int) -> bool:
 def spatially_ordered(layer_id: int) -> bool:
     """Whether the layer's own partition was written by `reorder` (and not replaced by an import since)."""
     name = _own_partition_name(layer_id)
-    return name is not None and re.search(r"_s\d+$", name) is not None
+    return name is not None and _REORDERED.search(name) is not None
 
 
 def reorder(*, layer_id: int) -> bool:
@@ -148,7 +145,7 @@ def reorder(*, layer_id: int) -> bool:
     if current is None:
         return False
     # A counter ("s1", "s2", …): never the name of the partition it is to replace.
-    done = re.search(r"_s(\d+)$", current)
+    done = _REORDERED.search(current)
     table = create(layer_id=layer_id, suffix=f"s{int(done.group(1)) + 1 if done else 1}")
     columns = ", ".join(quote_ident(name) for name in _stored_columns(current))
     with connection.cursor() as cursor:

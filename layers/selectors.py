@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from layers.access import principal_of, public_layer_with, visible_layer, visible_layers
-from layers.collections import split_collection_id
+from layers.collections import collection_not_found, split_collection_id
 from layers.errors import NotFound
 from layers.features import Output, feature_geojson_of_outer_layer, feature_get_geojson
 from layers.models import City, Layer
@@ -35,7 +35,7 @@ def layer_get_visible(*, cid: str, user: Any = None) -> Layer:
     city_slug, slug = split_collection_id(cid)
     layer = visible_layer(user=user, city_slug=city_slug or None, slug=slug)
     if layer is None:
-        raise NotFound(f"Collection {cid!r} does not exist.", hint="See /ogc/collections for the available collections.")
+        raise collection_not_found(cid)
     return layer
 
 
@@ -53,7 +53,7 @@ def layer_and_feature_geojson(*, cid: str, fid: str, user: Any = None) -> tuple[
             city_slug=city_slug or None, slug=slug, scalar_sql=feature.sql, scalar_params=[*feature.params, fid]
         )
         if layer is None:
-            raise NotFound(f"Collection {cid!r} does not exist.", hint="See /ogc/collections for the available collections.")
+            raise collection_not_found(cid)
         return layer, text
     layer = layer_get_visible(cid=cid, user=user)
     return layer, feature_get_geojson(layer_id=layer.id, fid=fid)

@@ -18,7 +18,7 @@ from typing import Any
 from django.contrib.gis.geos import Polygon
 
 from config.loader import ThemeConfig
-from layers.errors import NotFound
+from layers.collections import collection_not_found
 from layers.models import Layer, Visibility
 from layers.selectors import layer_get_visible, layer_list_visible
 
@@ -134,7 +134,7 @@ def source_get(*, cid: str, user: Any, themes: Mapping[str, ThemeConfig]) -> Sou
         return layer_get_visible(cid=cid, user=user)
     for found in theme_collections(user=user, themes={cid: themes[cid]}):
         return found
-    raise NotFound(f"Collection {cid!r} does not exist.", hint="See /ogc/collections for the available collections.")
+    raise collection_not_found(cid)
 
 
 def layer_ids(source: Source) -> list[int]:
