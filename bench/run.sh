@@ -8,8 +8,9 @@
 #   TARGETS=static,geoportal-nginx TESTS=tiles bench/run.sh   # cached tiles through docker/nginx.conf
 # Uncached tiles: start the geoportal with GEOPORTAL_TILE_CACHE=0 (see the tiles notes) — the
 # validation pass of each test would otherwise fill the tile cache before the measurement.
-# The server runs with the default 4 threads per worker; GEOPORTAL_THREADS=1 measures the
-# tiles-and-features replica setting (see geoportal/management/commands/serve.py).
+# The server runs as docker compose runs it behind nginx: 4 sync workers (GEOPORTAL_WORKER_CLASS=sync,
+# see geoportal/management/commands/serve.py); GEOPORTAL_WORKER_CLASS=gthread measures the default of a
+# server that faces its clients itself. TARGETS=…,geoportal-nginx adds the whole production stack.
 #
 # Steps: start the harness's PostGIS and generate the synthetic city (200k buildings); export the
 # buildings tables to GeoPackage; load them into the geoportal through its own ingest (`minsk-bench`,
@@ -47,7 +48,7 @@ done
 mkdir -p results/raw && cp workload/ids.txt results/raw/ids-geoportal.txt   # our fid = the source id
 
 # No per-request access log, as the anchors run (TiPg: uvicorn --no-access-log); nginx logs in production.
-GEOPORTAL_ACCESS_LOG=0 "$GP" serve --port 8000 > "$WORK/geoportal-serve.log" 2>&1 &
+GEOPORTAL_WORKER_CLASS="${GEOPORTAL_WORKER_CLASS:-sync}" GEOPORTAL_ACCESS_LOG=0 "$GP" serve --port 8000 > "$WORK/geoportal-serve.log" 2>&1 &
 echo $! > "$WORK/geoportal.pid"
 trap 'kill "$(cat "$WORK/geoportal.pid")" 2>/dev/null || true; ./stop_all.sh || true' EXIT
 for _ in $(seq 60); do $PY -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')" 2>/dev/null && break; sleep 1; done

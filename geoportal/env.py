@@ -59,7 +59,9 @@ class Env:
     http_host: str
     http_port: int
     workers: int
-    threads: int  # per worker: 1 serves one request at a time per process (tighter tails for short reads)
+    threads: int  # per gthread worker
+    # "gthread" (default): serves clients directly, keep-alive; "sync": one request per process, behind nginx.
+    worker_class: str
     max_limit: int
     default_limit: int
     tile_cache_seconds: int
@@ -114,6 +116,16 @@ def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: in
     if not low <= value <= high:
         raise ImproperlyConfigured(f"{name}={value}: expected an integer between {low} and {high}")
     return value
+
+
+WORKER_CLASSES = ("gthread", "sync")  # the first is the default
+
+
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = environ.get(name) or choices[0]
+    if raw not in choices:
+        raise ImproperlyConfigured(f"{name}={raw!r}: expected one of {', '.join(choices)}")
+    return raw
 
 
 # A host name, IPv4 address or [IPv6] address, with an optional port: nothing that could end a CSP source.
@@ -237,6 +249,7 @@ def load_env(environ: Mapping[str, str] | None = None) -> Env:
         http_port=_int(environ, PREFIX + "PORT", 8000, 1, 65535),
         workers=_int(environ, PREFIX + "WORKERS", 4, 1, 64),
         threads=_int(environ, PREFIX + "THREADS", 4, 1, 32),
+        worker_class=_choice(environ, PREFIX + "WORKER_CLASS", WORKER_CLASSES),
         max_limit=max_limit,
         default_limit=default_limit,
         tile_cache_seconds=_int(environ, PREFIX + "TILE_CACHE_SECONDS", 60, 0, 31_536_000),

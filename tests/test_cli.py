@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -122,18 +123,49 @@ def test_serve_refuses_a_database_without_its_migrations() -> None:
             db.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
 
 
-def test_serve_runs_with_the_threads_asked_for() -> None:
-    """`--threads 1` (or GEOPORTAL_THREADS): one request at a time per worker; the server answers."""
+def environ_for_database(name: str) -> dict[str, str]:
+    """This process's environment pointed at database `name` (embedded cluster or DATABASE_URL's server)."""
+    environ = dict(os.environ)
+    if environ.get("DATABASE_URL"):
+        environ["DATABASE_URL"] = urlunsplit(urlsplit(environ["DATABASE_URL"])._replace(path=f"/{name}"))
+    else:
+        environ["GEOPORTAL_DB_NAME"] = name
+    return environ
+
+
+@pytest.mark.parametrize(
+    ("args", "announced_sizes", "closes_each_connection"),
+    [
+        (("--threads", "1"), "(1 worker x 1 thread;", False),
+        (("--worker-class", "sync"), "(1 sync worker, behind a proxy;", True),
+    ],
+    ids=["gthread-one-thread", "sync"],
+)
+def test_serve_runs_with_the_worker_model_asked_for(
+    db: None, args: tuple[str, ...], announced_sizes: str, closes_each_connection: bool
+) -> None:
+    """`--threads 1` / `--worker-class sync` (or their GEOPORTAL_ variables): the server says so and answers.
+
+    A sync worker closes each connection after its response (it accepts the next one only when it is
+    free: that is what spreads requests evenly behind nginx). The server uses the test database
+    (migrated by `db`), so the test needs no `geoportal setup` beforehand.
+    """
+    import http.client
     import time
     import urllib.request
 
+    from django.db import connection
+
     port = unused_port()
-    command = [sys.executable, "-m", "geoportal.cli", "serve", "--port", str(port), "--threads", "1", "--workers", "1"]
-    server = subprocess.Popen([*command, "--no-task-worker"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "geoportal.cli", "serve", "--port", str(port), *args, "--workers", "1"]
+    environ = environ_for_database(connection.settings_dict["NAME"])
+    server = subprocess.Popen(
+        [*command, "--no-task-worker"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ
+    )
     try:
         assert server.stdout is not None
         announced = server.stdout.readline()
-        assert "(1 worker x 1 thread;" in announced, announced
+        assert announced_sizes in announced, announced
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -143,9 +175,25 @@ def test_serve_runs_with_the_threads_asked_for() -> None:
             except OSError:
                 assert time.monotonic() < deadline, "the server never answered /healthz"
                 time.sleep(0.3)
+        keep_alive = http.client.HTTPConnection("127.0.0.1", port, timeout=5)  # HTTP/1.1: keep-alive unless told
+        keep_alive.request("GET", "/healthz")
+        response = keep_alive.getresponse()
+        assert response.status == 200 and response.read()
+        assert response.will_close is closes_each_connection
+        keep_alive.close()
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_serve_refuses_an_unknown_worker_class() -> None:
+    result = run_geoportal("serve", "--port", str(unused_port()), "--worker-class", "gevent")
+    assert result.returncode != 0
+    assert "invalid choice: 'gevent'" in result.stderr and "Traceback" not in result.stderr
+    result = run_geoportal("serve", env={**os.environ, "GEOPORTAL_WORKER_CLASS": "async"})
+    assert result.returncode != 0
+    assert "GEOPORTAL_WORKER_CLASS='async': expected one of gthread, sync" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_serve_refuses_a_thread_count_out_of_range() -> None:

@@ -1,14 +1,26 @@
 """`geoportal serve`: the production HTTP server (gunicorn) in the foreground.
 
-gthread workers: a few threads per process (GEOPORTAL_THREADS, default 4) keep
-HTTP keep-alive connections open without tying up a whole process, so a long
-request (an export, an upload) does not hold up the others on its worker. A
-replica that serves only tiles and features can run one thread per worker: on
-2 cores, 8 clients, measured +10-18 % uncached z15-16 tiles and half the p99 of
-bbox pages (fewer requests share the CPU at once, so a heavy one is not
-stretched); at 32 clients the tails were no better. The master's pid goes to a file under the data
-directory, so scripts stop the server with `kill "$(cat …)"` — bare Debian has
-no ps/pkill.
+Two worker models (GEOPORTAL_WORKER_CLASS / --worker-class):
+
+- `gthread` (default), for a server that faces its clients itself (`make demo`,
+  a small installation): a few threads per process (GEOPORTAL_THREADS, default 4)
+  keep HTTP keep-alive connections open, and a slow client or a long request does
+  not hold up a whole process.
+- `sync`, for a server behind nginx (docker/compose.yml): each process takes one
+  request at a time and accepts the next connection only when it is free, so
+  requests queue once, in the kernel's first-come-first-served backlog, and go to
+  whichever process frees up first (MapServer's FastCGI model behind nginx). With
+  gthread a worker keeps every keep-alive connection it accepted, so at 32 busy
+  clients some workers queue twice as many requests as others and that shows as
+  the p99. Measured on 2 cores (4 workers, 32 clients, interleaved runs): p99 of
+  z15-16 tiles 128-150 ms against 210-270 with gthread, bbox pages 90-120 against
+  175-277 ms, single items 44-64 against 75-140 ms, at about the same throughput.
+  It needs nginx in front: nginx buffers uploads and slow clients, which would
+  otherwise hold a process each, and a request longer than the timeout (60 s) is
+  cut off.
+
+The master's pid goes to a file under the data directory, so scripts stop the
+server with `kill "$(cat …)"` — bare Debian has no ps/pkill.
 """
 
 from __future__ import annotations
@@ -23,7 +35,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
-from geoportal.env import get_env
+from geoportal.env import WORKER_CLASSES, get_env
 
 WSGI_APP = "geoportal.wsgi:application"
 
@@ -47,13 +59,15 @@ def _check_port_free(host: str, port: int) -> None:
             ) from None
 
 
-def gunicorn_options(*, host: str, port: int, workers: int, threads: int, pidfile: Path) -> dict[str, Any]:
+def gunicorn_options(
+    *, host: str, port: int, workers: int, threads: int, pidfile: Path, worker_class: str = "gthread"
+) -> dict[str, Any]:
     return {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
         "workers": workers,
-        "worker_class": "gthread",
-        "threads": threads,
-        "keepalive": 5,
+        "worker_class": worker_class,
+        "threads": threads if worker_class == "gthread" else 1,
+        "keepalive": 5,  # gthread only: sync workers close each connection after its response
         "timeout": 60,
         "graceful_timeout": 20,
         # One line per request: useful for a demo, redundant behind nginx (which logs), and a cost per
@@ -85,9 +99,15 @@ class Command(BaseCommand):
             default=env.threads,
             help=f"threads per worker (GEOPORTAL_THREADS; default {env.threads}; 1 suits a tiles-and-features replica)",
         )
+        parser.add_argument(
+            "--worker-class",
+            choices=WORKER_CLASSES,
+            default=env.worker_class,
+            help=f"gthread: clients connect directly; sync: behind nginx (GEOPORTAL_WORKER_CLASS; default {env.worker_class})",
+        )
         parser.add_argument("--no-task-worker", action="store_true", help="do not start the background import worker")
 
-    def handle(self, *args: Any, host: str, port: int, workers: int, threads: int, **options: Any) -> None:
+    def handle(self, *args: Any, host: str, port: int, workers: int, threads: int, worker_class: str, **options: Any) -> None:
         if not 1 <= port <= 65535:
             raise CommandError(f"--port {port}: expected a TCP port between 1 and 65535")
         if not 1 <= workers <= 64:
@@ -103,11 +123,17 @@ class Command(BaseCommand):
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         shown = f"[{host}]" if ":" in host else host
         sizes = f"{workers} worker{'s' if workers != 1 else ''} x {threads} thread{'s' if threads != 1 else ''}"
+        if worker_class == "sync":
+            sizes = f"{workers} sync worker{'s' if workers != 1 else ''}, behind a proxy"
         self.stdout.write(f"Serving the geoportal at http://{shown}:{port}/ ({sizes}; pid file {pidfile}; Ctrl+C to stop)")
         self.stdout.flush()
         task_worker = None if options.get("no_task_worker") else start_task_worker()
         try:
-            _run_gunicorn(gunicorn_options(host=host, port=port, workers=workers, threads=threads, pidfile=pidfile))
+            _run_gunicorn(
+                gunicorn_options(
+                    host=host, port=port, workers=workers, threads=threads, pidfile=pidfile, worker_class=worker_class
+                )
+            )
         finally:
             if task_worker is not None:
                 stop_task_worker(task_worker)
