@@ -69,7 +69,13 @@ def _json_column(name: str, column: np.ndarray, ogr_type: str, first: int, warni
 
 
 def _float_column(column: np.ndarray, *, integer: bool) -> list[Any]:
-    """NaN/inf → None; GDAL hands integer columns with nulls over as floats: those become ints again."""
+    """NaN/inf → None; GDAL hands integer columns with nulls over as floats: those become ints again.
+
+    A 4-byte float column (GeoPackage FLOAT, PostgreSQL real, shapefile widths of ≤ 7 digits read as
+    Float32) keeps the value its source shows: 36.6, not the 36.599998474121094 of its widening to a double.
+    """
+    if column.dtype == np.float32 and not integer:
+        column = shortest_float32_decimals(column)
     finite = np.isfinite(column)
     if finite.all():
         exact = integer and (len(column) == 0 or float(np.abs(column).max()) < 2**53)  # int64 cast is exact here
@@ -78,6 +84,39 @@ def _float_column(column: np.ndarray, *, integer: bool) -> list[Any]:
     if integer:
         return [int(v) if ok else None for v, ok in zip(values, finite.tolist(), strict=True)]
     return [v if ok else None for v, ok in zip(values, finite.tolist(), strict=True)]
+
+
+def shortest_float32_decimals(column: np.ndarray) -> np.ndarray:
+    """Each float32 as the double of its shortest decimal that reads back as the same float32.
+
+    What str(np.float32(v)) gives, for a whole column in a few vector passes (per value it would cost
+    about a second per million): try 1 to 9 significant digits, keep the first that round-trips.
+    """
+    wide = column.astype(np.float64)
+    out = wide.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exponent = np.floor(np.log10(np.abs(wide)))
+    index = np.flatnonzero(np.isfinite(exponent) & (np.abs(exponent) < 20))  # 0, NaN, inf, extremes: as they are
+    values, target, exp = wide[index], column[index], exponent[index].astype(np.int64)
+    for digits in range(1, 10):
+        if not index.size:
+            break
+        # 10**k is exact for |k| <= 22, and IEEE division and multiplication round correctly, so the
+        # candidate is the double nearest the decimal m·10^-k: the double float("…") would read.
+        k = digits - 1 - exp
+        scale = _POWERS_OF_TEN[np.abs(k)]
+        candidate = np.rint(values * scale) / scale
+        down = k < 0
+        if down.any():
+            candidate[down] = np.rint(values[down] / scale[down]) * scale[down]
+        fits = candidate.astype(np.float32) == target
+        out[index[fits]] = candidate[fits]
+        left = ~fits
+        index, values, target, exp = index[left], values[left], target[left], exp[left]
+    return out
+
+
+_POWERS_OF_TEN = 10.0 ** np.arange(30)
 
 
 class CoercionError(ValueError):

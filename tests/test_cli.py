@@ -136,8 +136,8 @@ def environ_for_database(name: str) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("args", "announced_sizes", "closes_each_connection"),
     [
-        (("--threads", "1"), "(1 worker x 1 thread;", False),
-        (("--worker-class", "sync"), "(1 sync worker, behind a proxy;", True),
+        (("--threads", "1"), "(2 workers x 1 thread;", False),
+        (("--worker-class", "sync"), "(2 sync workers, behind a proxy;", True),
     ],
     ids=["gthread-one-thread", "sync"],
 )
@@ -147,17 +147,20 @@ def test_serve_runs_with_the_worker_model_asked_for(
     """`--threads 1` / `--worker-class sync` (or their GEOPORTAL_ variables): the server says so and answers.
 
     A sync worker closes each connection after its response (it accepts the next one only when it is
-    free: that is what spreads requests evenly behind nginx). The server uses the test database
-    (migrated by `db`), so the test needs no `geoportal setup` beforehand.
+    free: that is what spreads requests evenly behind nginx). Concurrent requests that read the
+    database all succeed: no worker inherits the master's connection (sync workers serve on the
+    thread that would find it — shared, their answers got mixed up). The server uses the test
+    database (migrated by `db`), so the test needs no `geoportal setup` beforehand.
     """
     import http.client
     import time
     import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
 
     from django.db import connection
 
     port = unused_port()
-    command = [sys.executable, "-m", "geoportal.cli", "serve", "--port", str(port), *args, "--workers", "1"]
+    command = [sys.executable, "-m", "geoportal.cli", "serve", "--port", str(port), *args, "--workers", "2"]
     environ = environ_for_database(connection.settings_dict["NAME"])
     server = subprocess.Popen(
         [*command, "--no-task-worker"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ
@@ -181,9 +184,17 @@ def test_serve_runs_with_the_worker_model_asked_for(
         assert response.status == 200 and response.read()
         assert response.will_close is closes_each_connection
         keep_alive.close()
+
+        def read_collections(_: int) -> int:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ogc/collections?f=json", timeout=30) as answer:
+                return int(answer.status)
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            assert set(pool.map(read_collections, range(60))) == {200}
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        _, errors = server.communicate(timeout=30)
+    assert "Internal Server Error" not in errors and "Traceback" not in errors, errors
 
 
 def test_serve_refuses_an_unknown_worker_class() -> None:

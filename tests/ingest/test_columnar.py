@@ -70,3 +70,28 @@ def test_exact_name_column_with_nulls_maps_whole() -> None:
         == _per_row(columns)
         == [{"name": "Ратуша", "levels": None}, {"name": None, "levels": 3}]
     )
+
+
+def test_float32_columns_become_their_shortest_decimals() -> None:
+    """The vector form agrees with numpy's own shortest repr of each float32, and every value reads back."""
+    import numpy as np
+
+    from ingest.mapping import shortest_float32_decimals
+
+    rng = np.random.default_rng(7)
+    samples = np.concatenate(
+        [
+            rng.uniform(-1e6, 1e6, 20_000),
+            rng.uniform(0, 100, 20_000).round(1),
+            rng.standard_normal(5_000) * 1e-5,
+            [0.0, -0.0, 0.1, 1 / 3, 16_777_217, 3.4e38, 1e-30, 1e-45, np.nan, np.inf, -np.inf],
+        ]
+    ).astype(np.float32)
+    result = shortest_float32_decimals(samples)
+    finite = np.isfinite(samples)
+    assert (result[finite].astype(np.float32) == samples[finite]).all()
+    assert np.isnan(result[np.isnan(samples)]).all() and (result[np.isinf(samples)] == samples[np.isinf(samples)]).all()
+    ordinary = finite & (np.abs(samples) > 1e-19) & (np.abs(samples) < 1e19)
+    expected = [float(str(value)) for value in samples[ordinary]]
+    assert result[ordinary].tolist() == expected
+    assert shortest_float32_decimals(np.array([36.6, 507.4], dtype=np.float32)).tolist() == [36.6, 507.4]

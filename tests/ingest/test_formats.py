@@ -6,6 +6,7 @@ import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management.base import CommandError
@@ -221,3 +222,39 @@ def test_local_crs_by_name_and_z_values_dropped_with_a_warning(ingest_cli: CliRu
         cursor.execute("SELECT ST_NDims(geom), ST_X(geom) FROM layers_feature WHERE layer_id = %s", [run.layer_id])
         dims, lon = cursor.fetchone()
     assert dims == 2 and 27.0 < lon < 28.0
+
+
+@pytest.fixture
+def gpkg_float32_fields(tmp_path: Path) -> Path:
+    """A GeoPackage whose height and area are 4-byte FLOAT columns (as ogr2ogr writes PostgreSQL `real`)."""
+    import numpy as np
+    import pyogrio.raw
+    import shapely
+
+    gpkg = tmp_path / "float32.gpkg"
+    boxes = [shapely.box(27.55 + i * 0.002, 53.90, 27.551 + i * 0.002, 53.901) for i in range(3)]
+    pyogrio.raw.write(
+        gpkg,
+        geometry=shapely.to_wkb(boxes),
+        field_data=[np.array([36.6, 15.8, 3.0], dtype=np.float32), np.array([507.4, 468.5, 0.1], dtype=np.float32)],
+        fields=["height", "area_m2"],
+        crs="EPSG:4326",
+        driver="GPKG",
+        geometry_type="Polygon",
+    )
+    return gpkg
+
+
+def test_float32_columns_keep_the_values_the_source_shows(ingest_cli: CliRunner, gpkg_float32_fields: Path, client: Any) -> None:
+    """36.6 in a FLOAT column is stored and served as 36.6, not as its widening 36.599998474121094."""
+    import pyogrio
+
+    assert list(pyogrio.read_info(gpkg_float32_fields)["dtypes"]) == ["float32", "float32"]  # really 4-byte floats
+    ingest_cli(gpkg_float32_fields, "--city", "minsk", "--theme", "buildings", "--layer", "heights")
+    layer = Layer.objects.get(city__slug="minsk", slug="heights")
+    layer.visibility = "public"
+    layer.save(update_fields=["visibility"])
+    assert [(p["height"], p["area_m2"]) for p in stored_props(layer.id)] == [(36.6, 507.4), (15.8, 468.5), (3, 0.1)]
+    text = client.get("/ogc/collections/minsk-heights/items?f=json").content.decode()
+    assert '"height": 36.6' in text or '"height":36.6' in text
+    assert "36.59999" not in text and "0.10000000149" not in text

@@ -33,7 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 
 from geoportal.env import WORKER_CLASSES, get_env
 
@@ -127,6 +127,9 @@ class Command(BaseCommand):
             sizes = f"{workers} sync worker{'s' if workers != 1 else ''}, behind a proxy"
         self.stdout.write(f"Serving the geoportal at http://{shown}:{port}/ ({sizes}; pid file {pidfile}; Ctrl+C to stop)")
         self.stdout.flush()
+        # The checks above opened a database connection: forked workers must not inherit it. A sync
+        # worker serves on its main thread, where it would find that one socket, shared by all workers.
+        connections.close_all()
         task_worker = None if options.get("no_task_worker") else start_task_worker()
         try:
             _run_gunicorn(
