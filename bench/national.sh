@@ -11,7 +11,7 @@
 # as bench/run.sh does, `./pg.sh start`), exported to a GeoPackage, imported with
 # `geoportal ingest FILE --city belarus --theme buildings --layer national_buildings` into a database of
 # its own in the embedded cluster (GEOPORTAL_DB_NAME=geoportal_national). The import's wall time and peak
-# RSS are printed (/usr/bin/time). Then `geoportal serve` (sync workers, as behind nginx) with GEOPORTAL_TILE_CACHE=0 on $PORT and, RUNS
+# RSS are printed (/usr/bin/time). Then `geoportal serve` with GEOPORTAL_TILE_CACHE=0 on $PORT and, RUNS
 # times, wrk -c 8 over every z14 tile of the Minsk box (27.40-27.70E, 53.80-54.00N), rotating through the
 # list (../shared/bench/wrk_rotate.lua); printed: tiles/s and p50/p99 latency per run and their medians.
 set -euo pipefail
@@ -59,7 +59,7 @@ fi
 # as the layer is served — in file order — from the import's commit on. A no-op when done already.
 "$GP" layer optimize "belarus-$LAYER"
 
-GEOPORTAL_WORKER_CLASS="${GEOPORTAL_WORKER_CLASS:-sync}" GEOPORTAL_ACCESS_LOG=0 GEOPORTAL_TILE_CACHE=0 "$GP" serve --port "$PORT" --no-task-worker > "$WORK/national-serve.log" 2>&1 &
+GEOPORTAL_ACCESS_LOG=0 GEOPORTAL_TILE_CACHE=0 "$GP" serve --port "$PORT" --no-task-worker > "$WORK/national-serve.log" 2>&1 &
 echo $! > "$WORK/national-serve.pid"
 trap 'kill "$(cat "$WORK/national-serve.pid")" 2>/dev/null || true' EXIT
 for _ in $(seq 60); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 1; done

@@ -8,9 +8,10 @@
 #   TARGETS=static,geoportal-nginx TESTS=tiles bench/run.sh   # cached tiles through docker/nginx.conf
 # Uncached tiles: start the geoportal with GEOPORTAL_TILE_CACHE=0 (see the tiles notes) — the
 # validation pass of each test would otherwise fill the tile cache before the measurement.
-# The server runs as docker compose runs it behind nginx: 4 sync workers (GEOPORTAL_WORKER_CLASS=sync,
-# see geoportal/management/commands/serve.py); GEOPORTAL_WORKER_CLASS=gthread measures the default of a
-# server that faces its clients itself. TARGETS=…,geoportal-nginx adds the whole production stack.
+# Two ways the geoportal runs, two targets: `geoportal` is `geoportal serve` facing its clients itself
+# (:8000, its default gthread workers, keep-alive); `geoportal-nginx` is the production stack of
+# docker/compose.yml: docker/nginx.conf in front of `geoportal serve --worker-class sync` (:8001; see
+# geoportal/management/commands/serve.py). GEOPORTAL_THREADS / GEOPORTAL_WORKERS apply to both.
 #
 # Steps: start the harness's PostGIS and generate the synthetic city (200k buildings); export the
 # buildings tables to GeoPackage; load them into the geoportal through its own ingest (`minsk-bench`,
@@ -48,7 +49,7 @@ done
 mkdir -p results/raw && cp workload/ids.txt results/raw/ids-geoportal.txt   # our fid = the source id
 
 # No per-request access log, as the anchors run (TiPg: uvicorn --no-access-log); nginx logs in production.
-GEOPORTAL_WORKER_CLASS="${GEOPORTAL_WORKER_CLASS:-sync}" GEOPORTAL_ACCESS_LOG=0 "$GP" serve --port 8000 > "$WORK/geoportal-serve.log" 2>&1 &
+GEOPORTAL_WORKER_CLASS=gthread GEOPORTAL_ACCESS_LOG=0 "$GP" serve --port 8000 > "$WORK/geoportal-serve.log" 2>&1 &
 echo $! > "$WORK/geoportal.pid"
 trap 'kill "$(cat "$WORK/geoportal.pid")" 2>/dev/null || true; ./stop_all.sh || true' EXIT
 for _ in $(seq 60); do $PY -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')" 2>/dev/null && break; sleep 1; done
@@ -57,8 +58,11 @@ EXTRA=()
 IFS=, read -ra T <<< "$TARGETS"
 for t in "${T[@]}"; do
   case "$t" in
-    geoportal-nginx) NGINX_PORT=8088 "$ROOT/bench/nginx_local.sh" start "$WORK"; EXTRA+=(--target-json "$ROOT/bench/targets-nginx.json")
-                     trap 'kill "$(cat "$WORK/geoportal.pid")" 2>/dev/null || true; "$ROOT/bench/nginx_local.sh" stop "$WORK"; ./stop_all.sh || true' EXIT ;;
+    geoportal-nginx) GEOPORTAL_WORKER_CLASS=sync GEOPORTAL_ACCESS_LOG=0 "$GP" serve --port 8001 --no-task-worker > "$WORK/geoportal-sync.log" 2>&1 &
+                     echo $! > "$WORK/geoportal-sync.pid"
+                     for _ in $(seq 60); do $PY -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8001/healthz')" 2>/dev/null && break; sleep 1; done
+                     GP_PORT=8001 NGINX_PORT=8088 "$ROOT/bench/nginx_local.sh" start "$WORK"; EXTRA+=(--target-json "$ROOT/bench/targets-nginx.json")
+                     trap 'kill "$(cat "$WORK/geoportal.pid")" "$(cat "$WORK/geoportal-sync.pid")" 2>/dev/null || true; "$ROOT/bench/nginx_local.sh" stop "$WORK"; ./stop_all.sh || true' EXIT ;;
     tipg) ./run_tipg.sh ;;
     mapserver) ./run_mapserver.sh ;;
     static) ./run_tipg.sh; [ -d tiles_static ] || $PY bench.py static-prep --source tipg; ./run_static.sh ;;
