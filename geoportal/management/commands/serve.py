@@ -97,7 +97,7 @@ class Command(BaseCommand):
             "--threads",
             type=int,
             default=env.threads,
-            help=f"threads per worker (GEOPORTAL_THREADS; default {env.threads}; 1 suits a tiles-and-features replica)",
+            help=f"threads per gthread worker (GEOPORTAL_THREADS; default {env.threads})",
         )
         parser.add_argument(
             "--worker-class",
