@@ -52,7 +52,10 @@ mkdir -p results/raw && cp workload/ids.txt results/raw/ids-geoportal.txt   # ou
 GEOPORTAL_WORKER_CLASS=gthread GEOPORTAL_ACCESS_LOG=0 "$GP" serve --port 8000 > "$WORK/geoportal-serve.log" 2>&1 &
 echo $! > "$WORK/geoportal.pid"
 trap 'kill "$(cat "$WORK/geoportal.pid")" 2>/dev/null || true; ./stop_all.sh || true' EXIT
-for _ in $(seq 60); do $PY -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')" 2>/dev/null && break; sleep 1; done
+wait_healthz() {  # PORT: until the server there answers /healthz (at most a minute)
+  for _ in $(seq 60); do $PY -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$1/healthz')" 2>/dev/null && return; sleep 1; done
+}
+wait_healthz 8000
 
 EXTRA=()
 IFS=, read -ra T <<< "$TARGETS"
@@ -60,7 +63,7 @@ for t in "${T[@]}"; do
   case "$t" in
     geoportal-nginx) GEOPORTAL_WORKER_CLASS=sync GEOPORTAL_ACCESS_LOG=0 "$GP" serve --port 8001 --no-task-worker > "$WORK/geoportal-sync.log" 2>&1 &
                      echo $! > "$WORK/geoportal-sync.pid"
-                     for _ in $(seq 60); do $PY -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8001/healthz')" 2>/dev/null && break; sleep 1; done
+                     wait_healthz 8001
                      GP_PORT=8001 NGINX_PORT=8088 "$ROOT/bench/nginx_local.sh" start "$WORK"; EXTRA+=(--target-json "$ROOT/bench/targets-nginx.json")
                      trap 'kill "$(cat "$WORK/geoportal.pid")" "$(cat "$WORK/geoportal-sync.pid")" 2>/dev/null || true; "$ROOT/bench/nginx_local.sh" stop "$WORK"; ./stop_all.sh || true' EXIT ;;
     tipg) ./run_tipg.sh ;;

@@ -119,6 +119,8 @@ def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: in
 
 
 WORKER_CLASSES = ("gthread", "sync")  # the first is the default
+WORKERS_RANGE = (1, 64)  # gunicorn processes (GEOPORTAL_WORKERS, serve --workers)
+THREADS_RANGE = (1, 32)  # threads per gthread worker (GEOPORTAL_THREADS, serve --threads)
 
 
 def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
@@ -247,8 +249,8 @@ def load_env(environ: Mapping[str, str] | None = None) -> Env:
         database=database,
         http_host=environ.get(PREFIX + "HOST", "127.0.0.1"),
         http_port=_int(environ, PREFIX + "PORT", 8000, 1, 65535),
-        workers=_int(environ, PREFIX + "WORKERS", 4, 1, 64),
-        threads=_int(environ, PREFIX + "THREADS", 4, 1, 32),
+        workers=_int(environ, PREFIX + "WORKERS", 4, *WORKERS_RANGE),
+        threads=_int(environ, PREFIX + "THREADS", 4, *THREADS_RANGE),
         worker_class=_choice(environ, PREFIX + "WORKER_CLASS", WORKER_CLASSES),
         max_limit=max_limit,
         default_limit=default_limit,

@@ -71,8 +71,8 @@ def _json_column(name: str, column: np.ndarray, ogr_type: str, first: int, warni
 def _float_column(column: np.ndarray, *, integer: bool) -> list[Any]:
     """NaN/inf → None; GDAL hands integer columns with nulls over as floats: those become ints again.
 
-    A 4-byte float column (GeoPackage FLOAT, PostgreSQL real, shapefile widths of ≤ 7 digits read as
-    Float32) keeps the value its source shows: 36.6, not the 36.599998474121094 of its widening to a double.
+    A 4-byte float column (GDAL's Float32 subtype: GeoPackage FLOAT, a PostgreSQL real exported by
+    ogr2ogr) keeps the value its source shows: 36.6, not the 36.599998474121094 of its widening to a double.
     """
     if column.dtype == np.float32 and not integer:
         column = shortest_float32_decimals(column)

@@ -12,20 +12,7 @@ _JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", 
 
 
 def json_type(value: Any) -> str:
-    exact = _JSON_TYPES.get(type(value))
-    if exact is not None:
-        return exact
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    return "string"
+    return json_type_of(type(value))
 
 
 def json_type_of(kind: type) -> str:

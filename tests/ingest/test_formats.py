@@ -12,7 +12,7 @@ import pytest
 from django.core.management.base import CommandError
 from django.db import connection
 
-from layers.models import ImportRun, Layer
+from layers.models import ImportRun, Layer, Visibility
 from tests.conftest import real_file
 from tests.ingest.conftest import Feature, ogr2ogr, square, write_geojson
 
@@ -252,7 +252,7 @@ def test_float32_columns_keep_the_values_the_source_shows(ingest_cli: CliRunner,
     assert list(pyogrio.read_info(gpkg_float32_fields)["dtypes"]) == ["float32", "float32"]  # really 4-byte floats
     ingest_cli(gpkg_float32_fields, "--city", "minsk", "--theme", "buildings", "--layer", "heights")
     layer = Layer.objects.get(city__slug="minsk", slug="heights")
-    layer.visibility = "public"
+    layer.visibility = Visibility.PUBLIC
     layer.save(update_fields=["visibility"])
     assert [(p["height"], p["area_m2"]) for p in stored_props(layer.id)] == [(36.6, 507.4), (15.8, 468.5), (3, 0.1)]
     text = client.get("/ogc/collections/minsk-heights/items?f=json").content.decode()

@@ -35,7 +35,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 
-from geoportal.env import WORKER_CLASSES, get_env
+from geoportal.env import THREADS_RANGE, WORKER_CLASSES, WORKERS_RANGE, get_env
 
 WSGI_APP = "geoportal.wsgi:application"
 
@@ -59,13 +59,12 @@ def _check_port_free(host: str, port: int) -> None:
             ) from None
 
 
-def gunicorn_options(
-    *, host: str, port: int, workers: int, threads: int, pidfile: Path, worker_class: str = "gthread"
-) -> dict[str, Any]:
+def gunicorn_options(*, host: str, port: int, workers: int, threads: int, pidfile: Path, worker_class: str) -> dict[str, Any]:
     return {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
         "workers": workers,
         "worker_class": worker_class,
+        # gunicorn turns a sync worker with threads > 1 into a gthread one: sync means one thread.
         "threads": threads if worker_class == "gthread" else 1,
         "keepalive": 5,  # gthread only: sync workers close each connection after its response
         "timeout": 60,
@@ -110,10 +109,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, host: str, port: int, workers: int, threads: int, worker_class: str, **options: Any) -> None:
         if not 1 <= port <= 65535:
             raise CommandError(f"--port {port}: expected a TCP port between 1 and 65535")
-        if not 1 <= workers <= 64:
-            raise CommandError(f"--workers {workers}: expected between 1 and 64")
-        if not 1 <= threads <= 32:
-            raise CommandError(f"--threads {threads}: expected between 1 and 32")
+        for option, value, (low, high) in (("--workers", workers, WORKERS_RANGE), ("--threads", threads, THREADS_RANGE)):
+            if not low <= value <= high:
+                raise CommandError(f"{option} {value}: expected between {low} and {high}")
         _check_port_free(host, port)
         _check_migrated()
         _sync_tile_tree(self.stderr)
