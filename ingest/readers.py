@@ -59,6 +59,16 @@ class Source:
     geometry_type: str = ""
     fid_column: str = ""
     first_fid: int | None = None  # GeoPackage with ids first_fid … first_fid + feature_count - 1: batches by id range
+    ogr_subtypes: tuple[str, ...] = ()  # per field, e.g. OFSTFloat32 for a 4-byte float column
+
+    @property
+    def float32_fields(self) -> frozenset[str]:
+        """The fields that hold 4-byte floats (GeoPackage FLOAT, PostgreSQL real, FlatGeobuf float)."""
+        return frozenset(
+            name
+            for name, kind, subtype in zip(self.fields, self.ogr_types, self.ogr_subtypes, strict=False)
+            if kind == "OFTReal" and subtype == "OFSTFloat32"
+        )
 
     @property
     def format(self) -> str:
@@ -117,6 +127,7 @@ def open_source(path: Path, source_layer: str | None, *, encoding: str | None = 
         encoding=encoding_note or info.get("encoding"),
         fields=fields,
         ogr_types=tuple(info["ogr_types"]),
+        ogr_subtypes=tuple(info.get("ogr_subtypes", ())),
         feature_count=count,
         id_field=id_field,
         dataset=dataset,

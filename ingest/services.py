@@ -40,7 +40,7 @@ from ingest.crs import (
 )
 from ingest.encoding import parse_encoding_option
 from ingest.geometry import GeometryRules, prepare
-from ingest.mapping import COERCE, PropertyMapper, RowTransform, json_columns, rows_from_lists
+from ingest.mapping import COERCE, INTEGER_OGR_TYPES, PropertyMapper, RowTransform, json_columns, rows_from_lists
 from ingest.readers import (
     DEFAULT_BATCH,
     Source,
@@ -380,6 +380,7 @@ def _write(plan: _Plan, source: Source, source_crs: CRS) -> IngestResult:
         _reject_duplicate_fids(staged.table, source, plan.key)
         layer = _locked(_ensure_layer(plan.city, plan.slug, theme, options))
     version = layer.version + 1
+    single_precision = _writes_single_precision(source, plan)
     if direct:
         FeatureChange.objects.create(layer=layer, version=version, op=ChangeOp.RESET)
         changes = _Changes(inserted=staged.counts.written)
@@ -390,9 +391,11 @@ def _write(plan: _Plan, source: Source, source_crs: CRS) -> IngestResult:
     else:
         changes = _merge_features(layer, staged.table, version, plan.mode)
         fields = {**layer.fields, **staged.fields}
+        single_precision = single_precision and layer.single_precision
     if changes.total or plan.mode == "replace":
         if partition is not None:
             partitions.build_indexes(partition)
+        layer.single_precision = single_precision
         _update_layer(layer, version, fields, theme, run, source, options, table=partition or "layers_feature")
         # same transaction: search never finds features that are gone
         if direct:  # the staged rows are the whole layer: its search entries were computed while reading
@@ -407,6 +410,26 @@ def _write(plan: _Plan, source: Source, source_crs: CRS) -> IngestResult:
     else:
         plan.warnings.add("no-change", "no feature was inserted, updated or deleted: the layer version is unchanged")
     return _finish_succeeded(plan, layer, staged.counts, changes, spatial_order_queued=partition is not None)
+
+
+def _writes_single_precision(source: Source, plan: _Plan) -> bool:
+    """Whether every non-integral number the import writes is a 4-byte float of the source.
+
+    Then its tiles may send them as MVT floats (`Layer.single_precision`). Other 8-byte float columns,
+    a transform, or a theme number attribute read from text (coerced) can write numbers a 4-byte
+    float does not hold: no. Integer columns write integers, which tiles encode as integers anyway.
+    """
+    float32 = source.float32_fields
+    if plan.transform is not None or not float32:
+        return False
+    kinds = dict(zip(source.fields, source.ogr_types, strict=True))
+    if any(kind == "OFTReal" and name not in float32 for name, kind in kinds.items()):
+        return False
+    exact = {*float32, *(name for name, kind in kinds.items() if kind in INTEGER_OGR_TYPES)}
+    for attribute, candidates in PropertyMapper(plan.theme, WarningLog()).plan(source.fields):
+        if attribute.type == "number" and not set(candidates) <= exact:
+            return False
+    return True
 
 
 def _queue_spatial_order(layer_id: int, version: int) -> None:

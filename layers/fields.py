@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 _JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", dict: "object", list: "array"}
 
 
@@ -33,3 +35,15 @@ def merge_field_type(old: str | None, new: str) -> str:
     if {old, new} == {"integer", "number"}:
         return "number"
     return "string"
+
+
+def fits_single_precision(properties: dict[str, Any]) -> bool:
+    """Whether every non-integral number among `properties` reads back from a 4-byte float as itself.
+
+    That is: the value is the shortest decimal of its float32 (36.6, not 36.6000001), so a tile may
+    carry it as an MVT float without changing it (`Layer.single_precision`).
+    """
+    for value in properties.values():
+        if isinstance(value, float) and not value.is_integer() and float(str(np.float32(value))) != value:
+            return False
+    return True

@@ -56,6 +56,11 @@ class Layer(models.Model):
     extent = models.PolygonField(srid=4326, null=True, blank=True)
     feature_count = models.BigIntegerField(default=0)
     fields = models.JSONField(default=dict, blank=True, help_text="Attribute name → type, as stored.")
+    # Tiles send this layer's non-integral numbers as 4-byte MVT floats (the source's own type) instead
+    # of 8-byte doubles. True only while every such number came from a 4-byte float column of the
+    # source (GeoPackage FLOAT, PostgreSQL real): set by a replace import, kept by appends that are
+    # single precision too (ingest.services), cleared by an edit that writes another number.
+    single_precision = models.BooleanField(default=False, editable=False)
     # {"version": v, "interval": [first, last] | null}: the theme's time attribute over the features at
     # version v (layers.services.layer_time_extent). Stored because it is a scan of the whole layer.
     time_extent = models.JSONField(null=True, blank=True, editable=False)

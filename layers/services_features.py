@@ -15,7 +15,7 @@ from django.db import transaction
 
 from layers.access import can_write
 from layers.errors import Forbidden
-from layers.fields import json_type
+from layers.fields import fits_single_precision, json_type
 from layers.models import ChangeOp, Feature, FeatureChange, Layer
 from layers.search import search_index_feature
 from layers.services_access import audit_write
@@ -49,7 +49,7 @@ def feature_save(*, feature: Feature, user: Any = None) -> Feature:
     _learn_fields(layer, feature.properties)
     layer.feature_count += 1 if created else 0
     layer.version += 1  # the row is locked: no concurrent bump in between
-    layer.save(update_fields=["version", "extent", "feature_count", "fields", "updated_at"])
+    layer.save(update_fields=["version", "extent", "feature_count", "fields", "single_precision", "updated_at"])
     op = ChangeOp.INSERT if created else ChangeOp.UPDATE
     FeatureChange.objects.create(layer=layer, version=layer.version, op=op, fid=feature.fid)
     search_index_feature(feature_id=feature.pk, layer_id=feature.layer_id, properties=feature.properties)
@@ -70,6 +70,8 @@ def _learn_fields(layer: Layer, properties: dict[str, Any] | None) -> None:
     """
     new = {name: json_type(value) for name, value in (properties or {}).items() if value is not None}
     layer.fields = {**new, **(layer.fields or {})}
+    # A number no 4-byte float holds: from now on the layer's tiles send doubles (until a replace import).
+    layer.single_precision = layer.single_precision and fits_single_precision(properties or {})
 
 
 @transaction.atomic

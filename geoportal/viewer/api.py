@@ -1,4 +1,4 @@
-"""The viewer's JSON API at /api/: search, export, and a feature-id redirect.
+"""The viewer's JSON API at /api/: search, export, identify (features near a click), and a feature-id redirect.
 
 Every view resolves layers through `layers.selectors` (the access check), so a
 layer the caller may not see answers exactly like a missing one.
@@ -14,17 +14,22 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views.decorators.http import require_GET
 
+from geoportal.config import project_config
 from geoportal.ogc.params import reject_unknown, single
+from geoportal.ogc.sources import is_theme_collection
 from layers.errors import InvalidParameter, NotFound
 from layers.export import FORMATS as EXPORT_FORMATS
 from layers.export import BBox, export_layer
 from layers.models import City, Feature
 from layers.search import SearchHit, search_features
-from layers.selectors import city_get, city_list, layer_get_visible, layer_list_visible
+from layers.selectors import NearbyFeature, city_get, city_list, layer_features_near, layer_get_visible, layer_list_visible
 
 SEARCH_DEFAULT_LIMIT = 10
 SEARCH_MAX_LIMIT = 50
 EXPORT_MAX_FEATURES = 50_000
+IDENTIFY_LIMIT = 10
+IDENTIFY_DEFAULT_TOLERANCE_M = 3.0
+IDENTIFY_MAX_TOLERANCE_M = 5000.0
 
 
 @require_GET
@@ -121,15 +126,96 @@ def _parse_bbox(raw: str | None) -> BBox | None:
 
 
 @require_GET
+def identify(request: HttpRequest) -> HttpResponse:
+    """`/api/identify?collection=&lon=&lat=&tolerance=`: the features of one visible layer within `tolerance`
+    metres (default 3) of the point lon/lat (CRS84), nearest first, at most 10.
+
+    A GeoJSON FeatureCollection; each feature has its source fid as `id` (the OGC API item id), its full
+    geometry in CRS84, its properties, its distance in metres and a link to its OGC API item. The viewer
+    asks it on a click: vector tiles carry no feature id.
+    """
+    reject_unknown(request, ("collection", "lon", "lat", "tolerance"))
+    example = "E.g. /api/identify?collection=minsk-buildings&lon=27.5615&lat=53.9023&tolerance=3"
+    cid = single(request, "collection")
+    if not cid:
+        raise InvalidParameter("collection", "Parameter 'collection' (the collection to identify in) is missing.", hint=example)
+    if is_theme_collection(cid, project_config().themes):
+        raise InvalidParameter(
+            "collection",
+            f"Collection {cid!r} spans every city's layer of the theme; identify works on one layer's collection.",
+            hint=f"Use a city's collection, e.g. collection=minsk-{cid}; see /ogc/collections.",
+        )
+    lon = _number(request, "lon", -180.0, 180.0, example=example)
+    lat = _number(request, "lat", -90.0, 90.0, example=example)
+    tolerance = _number(
+        request, "tolerance", 0.0, IDENTIFY_MAX_TOLERANCE_M, default=IDENTIFY_DEFAULT_TOLERANCE_M, unit=" metres", example=example
+    )
+    layer = layer_get_visible(cid=cid, user=request.user)
+    found = layer_features_near(layer=layer, lon=lon, lat=lat, tolerance_m=tolerance, limit=IDENTIFY_LIMIT)
+    body = {
+        "type": "FeatureCollection",
+        "collection": layer.collection_id,
+        "numberReturned": len(found),
+        "features": [_identified(layer.collection_id, near) for near in found],
+    }
+    return JsonResponse(body, content_type="application/geo+json", json_dumps_params={"ensure_ascii": False})
+
+
+def _number(
+    request: HttpRequest,
+    name: str,
+    low: float,
+    high: float,
+    *,
+    example: str,
+    default: float | None = None,
+    unit: str = "",
+) -> float:
+    """A finite number between `low` and `high` (inclusive) from parameter `name`; `default` when absent."""
+    raw = single(request, name)
+    bounds = f"between {low:g} and {high:g}{unit}"
+    if raw is None or not raw.strip():
+        if default is not None:
+            return default
+        raise InvalidParameter(name, f"Parameter {name!r} is missing: a number {bounds} is required.", hint=example)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidParameter(
+            name, f"{name}={raw!r} is not a number.", hint=f"Give a decimal number {bounds}. {example}"
+        ) from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise InvalidParameter(name, f"{name}={raw!r} is out of range: it must be a finite number {bounds}.", hint=example)
+    return value
+
+
+def _identified(cid: str, near: NearbyFeature) -> dict[str, Any]:
+    item = f"/ogc/collections/{cid}/items/{quote(near.fid, safe='')}"
+    return {
+        "type": "Feature",
+        "id": near.fid,
+        "geometry": near.geometry,
+        "properties": near.properties,
+        "distance": round(near.distance_m, 3),
+        "links": [{"rel": "item", "type": "application/geo+json", "href": item}],
+    }
+
+
+@require_GET
 def feature(request: HttpRequest, feature_id: int) -> HttpResponse:
-    """`/api/feature/{id}` → 302 to the OGC item page. Tiles carry Feature.id; the OGC API speaks the source fid."""
+    """`/api/feature/{id}` → 302 to the OGC item page, for links made when tiles carried the internal Feature.id
+    (they no longer do: the viewer identifies a clicked feature with /api/identify). The OGC API speaks the source fid."""
     row = (
         Feature.objects.filter(id=feature_id, layer__in=layer_list_visible(user=request.user))
         .values_list("layer_id", "fid")
         .first()
     )
     if row is None:
-        raise NotFound(f"Feature {feature_id} does not exist.", hint="Feature ids come from the vector tiles of /tiles/.")
+        raise NotFound(
+            f"Feature {feature_id} does not exist.",
+            hint="Internal feature ids change when a layer is re-imported; find the feature with /api/search or "
+            "/api/identify, or by its stable id at /ogc/collections/{collection}/items/{id}.",
+        )
     layer = layer_list_visible(user=request.user).get(id=row[0])
     target = f"/ogc/collections/{layer.collection_id}/items/{quote(row[1], safe='')}"
     if request.GET.get("f"):

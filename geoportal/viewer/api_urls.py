@@ -9,5 +9,6 @@ from geoportal.viewer import api
 urlpatterns = [
     path("search", api.search, name="api-search"),
     path("export", api.export, name="api-export"),
+    path("identify", api.identify, name="api-identify"),
     path("feature/<int:feature_id>", api.feature, name="api-feature"),
 ]

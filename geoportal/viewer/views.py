@@ -71,7 +71,7 @@ def city_map(request: HttpRequest, city: str) -> HttpResponse:
             "language": language,
             "crs": _local_crs(found),
             "themes": _theme_schema(language),
-            "api": {"search": "/api/search", "export": "/api/export", "feature": "/api/feature/"},
+            "api": {"search": "/api/search", "export": "/api/export", "identify": "/api/identify"},
         },
         "map_style": city_style_for(request, found)[0],
         "ui_strings": _ui_strings(),

@@ -186,7 +186,7 @@ def check_viewer_page(world: World, caller: Caller) -> None:
         assert not [cid for cid in world.cids - caller.sees if cid.encode() in response.content], caller.name
 
 
-# --- Viewer API: search, export, features by id ----------------------------------------------------
+# --- Viewer API: search, export, features by id, identify ------------------------------------------
 
 
 def check_search(world: World, caller: Caller) -> None:
@@ -222,6 +222,21 @@ def check_feature_by_id(world: World, caller: Caller) -> None:
                 missing = caller.client.get(f"/api/feature/{max(known) + 10_000_000}")
                 assert response.status_code == missing.status_code == 404, f"{caller.name}: {cid}"
                 assert response.json()["code"] == missing.json()["code"]
+
+
+def check_identify(world: World, caller: Caller) -> None:
+    """Features near a point: every feature of a visible layer (the tolerance spans the tile), none of a hidden one."""
+    for cid in sorted(world.cids):
+        first = world.layers[cid].features.order_by("fid").first()
+        assert first is not None
+        path = f"/api/identify?collection={cid}&lon={first.geom.x!r}&lat={first.geom.y!r}&tolerance=5000"
+        if cid in caller.sees:
+            doc = ok(caller, path)
+            assert sorted(f["id"] for f in doc["features"]) == world.fids[cid], f"{caller.name}: {cid}"
+            assert all(f["properties"]["kind"] == cid.split("-", 1)[1] for f in doc["features"])
+            assert all(f["links"][0]["href"].startswith(f"/ogc/collections/{cid}/items/") for f in doc["features"])
+        else:
+            assert_like_missing(caller, path, cid)
 
 
 # --- OGC API Tiles ---------------------------------------------------------------------------------
@@ -286,6 +301,7 @@ SURFACES = [
     Surface("search", "/api/search", check_search),
     Surface("export", "/api/export", check_export),
     Surface("feature by id", "/api/feature/1", check_feature_by_id),
+    Surface("identify", "/api/identify", check_identify),
     Surface(
         "OGC tiles: collection",
         "/ogc/collections/x-y/tiles/WebMercatorQuad/0/0/0",

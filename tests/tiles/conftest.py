@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import mapbox_vector_tile
 import pytest
+from mapbox_vector_tile.Mapbox import vector_tile_pb2
 
 from layers.models import Layer
 
@@ -42,6 +44,14 @@ def point_wkt(z: int, x: int, y: int, fx: float, fy: float) -> str:
 
 def decode(data: bytes) -> dict:
     return mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
+
+
+def raw_layer(data: bytes, name: str) -> Any:
+    """The protobuf message of MVT layer `name`: what the decoder hides (value types, whether an id is set)."""
+    tile = vector_tile_pb2.tile()
+    tile.ParseFromString(data)
+    (layer,) = (layer for layer in tile.layers if layer.name == name)
+    return layer
 
 
 @dataclass

@@ -8,12 +8,17 @@ fetched from any host but the geoportal itself.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
 
 import numpy as np
 import pytest
+import shapely
+from shapely.ops import polylabel
 
+from layers.models import Feature
 from tests.viewer.conftest import (
     OSM_ATTRIBUTION,
     SampleCity,
@@ -108,13 +113,16 @@ def test_click_on_a_building_shows_its_attributes(live_server, browser_page, hel
     # Labelled from the theme schema in the UI language (Belarusian by default); unknown attributes keep their name.
     assert labels["name"] == "Назва" and labels["building"] == "Тып будынка"
     assert labels["addr_street"] == "addr_street"
-    feature_link = panel.get_by_role("link").first.get_attribute("href")
-    assert feature_link.startswith("/api/feature/")
-    followed = page.request.get(f"{live_server.url}{feature_link}", max_redirects=0)
-    assert followed.status == 302
-    assert followed.headers["location"] == f"/ogc/collections/sample-buildings/items/{building['fid'].replace('/', '%2F')}"
+    # Tiles carry no feature id: the panel links the OGC API item of the building /api/identify found.
+    item = f"/ogc/collections/sample-buildings/items/{quote(building['fid'], safe='')}"
+    assert panel.get_by_role("link").first.get_attribute("href") == item
+    assert panel.get_attribute("data-fid") == building["fid"]
+    followed = page.request.get(f"{live_server.url}{item}", headers={"Accept": "application/geo+json"})
+    assert followed.status == 200 and json.loads(followed.body())["id"] == building["fid"]
     assert panel.get_attribute("data-collection") == "sample-buildings"
     assert panel.get_by_role("link").last.get_attribute("href") == "/ogc/collections/sample-buildings/items"
+    assert not [url for url in log.requests if "/api/feature/" in url]
+    _assert_selection_is_the_record(page, helsinki_centre, building["fid"])
     assert _selection_pixels(canvas_pixels(page)) > 200, "the selected building should be outlined"
 
     panel.get_by_role("button", name="Закрыць").click()
@@ -148,6 +156,77 @@ def test_click_at_low_zoom_shows_the_full_record_not_only_the_tile_attributes(
     rows = dict(zip(names, panel.locator("td").all_inner_texts(), strict=True))
     assert rows["name"] == "Porthania" and rows["building"] == "university", rows
     assert rows["addr_street"] == "Yliopistonkatu"
+    item = f"/ogc/collections/sample-buildings/items/{quote(building['fid'], safe='')}"
+    assert panel.get_by_role("link").first.get_attribute("href") == item
+    # The outline is the record's whole geometry, not the tile's simplified and quantised one.
+    _assert_selection_is_the_record(page, helsinki_centre, building["fid"])
+    assert _selection_pixels(canvas_pixels(page)) > 20, "the selected building should be outlined"
+    [identify] = [url for url in log.requests if "/api/identify?" in url]
+    query = parse_qs(urlsplit(identify).query)
+    assert query["collection"] == ["sample-buildings"]
+    zoom = page.evaluate("() => window.geoportalMap.getZoom()")
+    metres_per_pixel = 40075016.686 * math.cos(math.radians(lat)) / (512 * 2**zoom)
+    assert 4 * metres_per_pixel <= float(query["tolerance"][0]) <= 8 * metres_per_pixel  # a few pixels around the click
+    # At the click, which was on the building's inner point (within a pixel or so).
+    assert abs(float(query["lon"][0]) - lon) * 111_320 * math.cos(math.radians(lat)) < 2 * metres_per_pixel
+    assert abs(float(query["lat"][0]) - lat) * 110_574 < 2 * metres_per_pixel
+    log.assert_clean(live_server.url)
+
+
+def _assert_selection_is_the_record(page: Any, city: SampleCity, fid: str) -> None:
+    """The selection outline's source holds exactly the feature's geometry as stored in PostGIS."""
+    selected = page.evaluate("() => window.geoportalMap.getSource('geoportal-selection').getData()")
+    stored = shapely.from_wkt(Feature.objects.get(layer=city.buildings, fid=fid).geom.wkt)
+    assert shapely.geometry.shape(selected["geometry"]).equals_exact(stored, tolerance=1e-7)
+
+
+def _inner_point(geometry: Any) -> tuple[float, float]:
+    largest = max(getattr(geometry, "geoms", [geometry]), key=lambda part: part.area)
+    inside = polylabel(largest, tolerance=1e-6)
+    return inside.x, inside.y
+
+
+def test_an_answer_for_an_earlier_click_is_ignored(live_server, browser_page, helsinki_centre: SampleCity):
+    """The first click's identify answer is held back until the second click's record is shown: it must change nothing."""
+    page, log = browser_page
+    building = helsinki_centre.named_building
+    lon, lat = building["point"]
+    page.goto(f"{live_server.url}/sample/#map=17/{lat}/{lon}")
+    page.get_by_role("checkbox", name="Вуліцы").uncheck()
+    wait_for_map(page)
+    others = [
+        [f.fid, *_inner_point(shapely.from_wkt(f.geom.wkt))]
+        for f in Feature.objects.filter(layer=helsinki_centre.buildings).exclude(fid=building["fid"]).order_by("fid")
+    ]
+    on_screen = page.evaluate(
+        "(points) => points.map(([fid, lon, lat]) => {"
+        " const s = window.geoportalMap.project([lon, lat]); return [fid, s.x, s.y]; })",
+        others,
+    )
+    x0, y0 = page.evaluate("(p) => { const s = window.geoportalMap.project(p); return [s.x, s.y]; }", list(building["point"]))
+    # Another building well inside the view, 150 px (about 45 m) or more from the first click.
+    other_fid = next(fid for fid, x, y in on_screen if 100 < x < 900 and 100 < y < 600 and math.hypot(x - x0, y - y0) > 150)
+    other_point = next((lon, lat) for fid, lon, lat in others if fid == other_fid)
+    held: list[Any] = []
+    page.route("**/api/identify?*", lambda route: held.append(route) if not held else route.continue_())
+    panel = page.locator("#feature-body")
+    for point in (building["point"], other_point):
+        x, y = page.evaluate("(p) => { const s = window.geoportalMap.project(p); return [s.x, s.y]; }", list(point))
+        page.locator("#map canvas").click(position={"x": x, "y": y})
+    panel.locator("table[data-source=record]").wait_for()
+    assert panel.get_attribute("data-fid") == other_fid
+    # Now the first click's answer arrives (the real one, from the server): the panel stays on the second building.
+    [first] = held
+    assert abs(float(parse_qs(urlsplit(first.request.url).query)["lon"][0]) - lon) < 1e-4  # the first click's request
+    with page.expect_response("**/api/identify?*") as answered:
+        first.continue_()
+    assert answered.value.ok and json.loads(answered.value.body())["features"][0]["id"] == building["fid"]
+    page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 200))")  # let the late answer's handler run
+    assert panel.get_attribute("data-fid") == other_fid
+    item = f"/ogc/collections/sample-buildings/items/{quote(other_fid, safe='')}"
+    assert panel.get_by_role("link").first.get_attribute("href") == item
+    assert panel.locator("a").count() == 2  # one "open feature" link, not two
+    _assert_selection_is_the_record(page, helsinki_centre, other_fid)
     log.assert_clean(live_server.url)
 
 

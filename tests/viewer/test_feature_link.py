@@ -1,4 +1,5 @@
-"""/api/feature/{id}: the tiles' feature id → the OGC item page, through the access check; the city page's embedded data."""
+"""/api/feature/{id}: an internal feature id (links made when tiles carried it) → the OGC item page, through the
+access check; the city page's embedded data."""
 
 from __future__ import annotations
 
@@ -41,3 +42,4 @@ def test_city_page_embeds_crs_parameters_and_the_theme_schema(client: Client, ci
     assert by_srid[28405]["helmert"] is not None  # Pulkovo 1942 → WGS 84 is a datum shift
     assert config["themes"]["buildings"]["attributes"]["name"]["title"] in ("Название", "Назва", "Name")
     assert config["api"]["search"] == "/api/search"
+    assert config["api"]["identify"] == "/api/identify"

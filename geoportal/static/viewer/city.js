@@ -9,12 +9,24 @@ import { setupSearch } from "./search.js";
 import { MAP_HASH, setupShare, visibleFromUrl, writeVisibleToUrl } from "./share.js";
 
 const CLICK_TOLERANCE_PX = 4; // lines and points are thin: accept a click near them
+// /api/identify looks this far around the click: the corners of the box queryRenderedFeatures searches
+// (CLICK_TOLERANCE_PX·√2 away), plus a pixel for the tile geometry's simplification, so the clicked
+// feature is always among the candidates; at most the server's limit (5 km: far out, at z7 and below).
+const IDENTIFY_RADIUS_PX = CLICK_TOLERANCE_PX * Math.SQRT2 + 1;
+const IDENTIFY_MAX_TOLERANCE_M = 5000;
+const EQUATOR_M = 40075016.686; // length of the equator on the Web Mercator sphere
 const SELECTION = "geoportal-selection";
 const EMPTY = { type: "FeatureCollection", features: [] };
 const $ = (id) => document.getElementById(id);
 
+/** Metres of ground per CSS pixel at the map's zoom and latitude `lat` (512-px tiles, Web Mercator). */
+function metresPerPixel(map, lat) {
+  return (EQUATOR_M * Math.cos((lat * Math.PI) / 180)) / (512 * 2 ** map.getZoom());
+}
+
 /**
- * An outline drawn over the selected feature (its rendered, tile-clipped geometry is enough for that).
+ * An outline drawn over the selected feature: at once its rendered, tile-clipped geometry, then the
+ * whole geometry of its record once /api/identify has found it.
  * Part of the style from the start: adding it after "load" would cost the first render another worker round trip.
  */
 function withSelectionLayer(style) {
@@ -102,8 +114,14 @@ map.on("load", () => {
     if (measure.active()) return;
     const [feature] = featuresAt(event.point);
     if (!feature) return;
-    showFeature(collectionOfLayer.get(feature.layer.id), feature, () => select(map, null), themes);
     select(map, feature.geometry);
+    showFeature(collectionOfLayer.get(feature.layer.id), feature, {
+      lngLat: event.lngLat,
+      tolerance: Math.min(IDENTIFY_RADIUS_PX * metresPerPixel(map, event.lngLat.lat), IDENTIFY_MAX_TOLERANCE_M),
+      onClose: () => select(map, null),
+      onRecord: (record) => select(map, record.geometry),
+      themes,
+    });
   });
   map.on("mousemove", (event) => {
     if (!measure.active()) map.getCanvas().style.cursor = featuresAt(event.point).length ? "pointer" : "";

@@ -33,14 +33,37 @@ function propertiesTable(properties, schema) {
   return table;
 }
 
+let clicks = 0; // numbers each shown feature, so that a late answer for an earlier click is recognised
+
+/** Numbers equal within a relative 1e-6: tiles may carry 4-byte floats (36.6 arrives as 36.599998…). */
+function sameNumber(a, b) {
+  return a === b || Math.abs(a - b) <= 1e-6 * Math.max(Math.abs(a), Math.abs(b));
+}
+
+/**
+ * Whether a record's properties agree with every attribute the tile feature carries. Tiles carry
+ * top-level strings, numbers and booleans only (nulls, objects and arrays are left out).
+ */
+function agreesWithTile(tileProperties, recordProperties) {
+  return Object.entries(tileProperties).every(([name, value]) => {
+    if (!Object.hasOwn(recordProperties, name)) return false;
+    const other = recordProperties[name];
+    if (typeof value === "number" && typeof other === "number") return sameNumber(value, other);
+    return value === other;
+  });
+}
+
 /**
  * Show `feature` (from queryRenderedFeatures) of collection `collection` ({cid, title, theme}).
- * Tiles carry the database id as the MVT feature id; /api/feature/{id} redirects to the
- * OGC item (whose id is the source `fid`) after the same access check. The tile's attributes
- * show at once; below z15 tiles carry only those the map draws, so the full record is then
- * read from the server and replaces them (a failed read leaves the tile's attributes).
+ * The tile's attributes show at once. Tiles carry no feature id, so the feature is then identified
+ * on the server: /api/identify lists the collection's features within `tolerance` metres of `lngLat`,
+ * nearest first, and the first whose record agrees with every attribute of the tile feature (else the
+ * nearest) is it. Its full record replaces the tile's attributes (below z15 tiles carry only those
+ * the map draws), the "open feature" link goes to its OGC API item (whose id is the source `fid`),
+ * and `onRecord` receives it (the map outlines its whole geometry instead of the tile's clipped one).
+ * A failed read leaves the tile's attributes; an answer that comes after another click is ignored.
  */
-export function showFeature(collection, feature, onClose, themes = {}) {
+export function showFeature(collection, feature, { lngLat, tolerance, onClose, onRecord = () => {}, themes = {} }) {
   const body = document.getElementById("feature-body");
   document.getElementById("feature-hint").hidden = true;
   const heading = document.createElement("h3");
@@ -57,46 +80,48 @@ export function showFeature(collection, feature, onClose, themes = {}) {
   });
   heading.append(close);
   const properties = feature.properties || {};
-  const content = Object.keys(properties).length ? propertiesTable(properties, themes[collection.theme]) : Object.assign(document.createElement("p"), { textContent: strings.no_properties });
+  const schema = themes[collection.theme];
+  const content = Object.keys(properties).length ? propertiesTable(properties, schema) : Object.assign(document.createElement("p"), { textContent: strings.no_properties });
   const links = document.createElement("p");
   links.className = "links";
   const items = `/ogc/collections/${encodeURIComponent(collection.cid)}/items`;
-  if (feature.id !== undefined && feature.id !== null) {
-    links.append(link(`/api/feature/${encodeURIComponent(feature.id)}`, strings.open_feature), document.createElement("br"));
-  } else if (properties.fid !== undefined && properties.fid !== null) {
-    links.append(link(`${items}/${encodeURIComponent(properties.fid)}`, strings.open_feature), document.createElement("br"));
-  }
   links.append(link(items, strings.open_collection));
   body.replaceChildren(heading, content, links);
   body.dataset.collection = collection.cid;
-  if (feature.id !== undefined && feature.id !== null) {
-    body.dataset.feature = String(feature.id);
-    showFullRecord(body, content, feature.id, themes[collection.theme]);
-  } else {
-    delete body.dataset.feature;
-  }
+  const click = String(++clicks);
+  body.dataset.click = click;
+  showFullRecord({ body, shown: content, links, items, click, collection, properties, lngLat, tolerance, schema, onRecord });
 }
 
-async function showFullRecord(body, shown, id, schema) {
-  let record;
+async function showFullRecord({ body, shown, links, items, click, collection, properties, lngLat, tolerance, schema, onRecord }) {
+  const { lng, lat } = lngLat.wrap(); // a world copy east or west of the first one is the same place
+  const query = new URLSearchParams({ collection: collection.cid, lon: String(lng), lat: String(lat), tolerance: String(tolerance) });
+  let candidates;
   try {
-    const response = await fetch(`/api/feature/${encodeURIComponent(id)}?f=json`, { headers: { Accept: "application/geo+json" } });
+    const response = await fetch(`/api/identify?${query}`, { headers: { Accept: "application/geo+json" } });
     if (!response.ok) return;
-    record = await response.json();
+    candidates = (await response.json()).features || [];
   } catch {
     return; // offline or gone: the tile's attributes stay
   }
-  // Only if the panel still shows that feature (another click may have replaced it meanwhile).
-  if (body.dataset.feature !== String(id) || !shown.isConnected || !record.properties) return;
-  const table = propertiesTable(record.properties, schema);
+  // Only if the panel still shows that click (another click or the close button may have replaced it meanwhile).
+  if (body.dataset.click !== click || !shown.isConnected) return;
+  const record = candidates.find((candidate) => agreesWithTile(properties, candidate.properties || {})) || candidates[0];
+  if (!record) return;
+  const full = record.properties || {};
+  const table = Object.keys(full).length ? propertiesTable(full, schema) : Object.assign(document.createElement("p"), { textContent: strings.no_properties });
   table.dataset.source = "record";
   shown.replaceWith(table);
+  links.prepend(link(`${items}/${encodeURIComponent(record.id)}`, strings.open_feature), document.createElement("br"));
+  body.dataset.fid = String(record.id);
+  onRecord(record);
 }
 
 export function clearFeature() {
   const body = document.getElementById("feature-body");
   body.replaceChildren();
   delete body.dataset.collection;
-  delete body.dataset.feature;
+  delete body.dataset.click;
+  delete body.dataset.fid;
   document.getElementById("feature-hint").hidden = false;
 }
