@@ -89,13 +89,19 @@ def test_city_map_lists_layers_and_shows_osm_attribution(live_server, browser_pa
     log.assert_clean(live_server.url)
 
 
+def _sample_map_without_streets(page: Any, base: str, zoom: int, lat: float, lon: float) -> None:
+    """The sample city at zoom/lat/lon (the URL hash overrides the fit to the city), streets hidden:
+    a service passage runs under Porthania, and hidden layers are not clicked."""
+    page.goto(f"{base}/sample/#map={zoom}/{lat}/{lon}")
+    page.get_by_role("checkbox", name="Вуліцы").uncheck()
+    wait_for_map(page)
+
+
 def test_click_on_a_building_shows_its_attributes(live_server, browser_page, helsinki_centre: SampleCity):
     page, log = browser_page
     building = helsinki_centre.named_building
     lon, lat = building["point"]
-    page.goto(f"{live_server.url}/sample/#map=17/{lat}/{lon}")  # the hash (zoom/lat/lon) overrides the fit to the city
-    page.get_by_role("checkbox", name="Вуліцы").uncheck()  # a service passage runs under Porthania; hidden layers are not clicked
-    wait_for_map(page)
+    _sample_map_without_streets(page, live_server.url, 17, lat, lon)
     assert page.evaluate("() => Math.round(window.geoportalMap.getZoom())") == 17
     x, y = page.evaluate(
         "(lonlat) => { const p = window.geoportalMap.project(lonlat); return [p.x, p.y]; }", list(building["point"])
@@ -139,9 +145,7 @@ def test_click_at_low_zoom_shows_the_full_record_not_only_the_tile_attributes(
     page, log = browser_page
     building = helsinki_centre.named_building
     lon, lat = building["point"]
-    page.goto(f"{live_server.url}/sample/#map=14/{lat}/{lon}")
-    page.get_by_role("checkbox", name="Вуліцы").uncheck()
-    wait_for_map(page)
+    _sample_map_without_streets(page, live_server.url, 14, lat, lon)
     x, y = page.evaluate(
         "(lonlat) => { const p = window.geoportalMap.project(lonlat); return [p.x, p.y]; }", list(building["point"])
     )
@@ -191,9 +195,7 @@ def test_an_answer_for_an_earlier_click_is_ignored(live_server, browser_page, he
     page, log = browser_page
     building = helsinki_centre.named_building
     lon, lat = building["point"]
-    page.goto(f"{live_server.url}/sample/#map=17/{lat}/{lon}")
-    page.get_by_role("checkbox", name="Вуліцы").uncheck()
-    wait_for_map(page)
+    _sample_map_without_streets(page, live_server.url, 17, lat, lon)
     others = [
         [f.fid, *_inner_point(shapely.from_wkt(f.geom.wkt))]
         for f in Feature.objects.filter(layer=helsinki_centre.buildings).exclude(fid=building["fid"]).order_by("fid")
