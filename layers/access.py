@@ -227,7 +227,7 @@ def _public_layer_orm(
     """The same through the ORM (when the compiled form does not apply): the layer, then the scalar."""
     layers = _by_key(visible_layers(user=None), city_slug=city_slug, slug=slug)
     if scalar_sql is not None:
-        # The subquery is our own SQL text (layers.features); every value is a separate parameter.
+        # The subquery is our own SQL text (layers.features, layers.tiles); every value is a separate parameter.
         layers = layers.annotate(_scalar=RawSQL(scalar_sql, tuple(scalar_params)))  # noqa: S611
     layer = next(iter(layers), None)
     return layer, getattr(layer, "_scalar", None)

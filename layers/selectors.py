@@ -23,6 +23,7 @@ from layers.crs import CRS84, STORAGE_SRID
 from layers.errors import NotFound
 from layers.features import Output, feature_geojson_of_outer_layer, feature_get_geojson
 from layers.models import City, Feature, Layer
+from layers.tiles import TileStatement
 
 # The shortest degree of latitude (at the equator) and the length of a degree of longitude on the
 # equator, both on WGS 84, in metres: a box this many degrees around a point holds every point within
@@ -76,6 +77,23 @@ def layer_and_feature_geojson(*, cid: str, fid: str, user: Any = None) -> tuple[
         return layer, text
     layer = layer_get_visible(cid=cid, user=user)
     return layer, feature_get_geojson(layer_id=layer.id, fid=fid)
+
+
+def public_layer_and_tile(*, cid: str, statement: TileStatement) -> tuple[Layer, Any]:
+    """The public layer of collection `cid` (NotFound otherwise, as `layer_get_visible` for anonymous
+    callers) and what the tile statement returned, from one statement: the tile is a scalar subquery
+    of the public-layer lookup, evaluated only for a public layer's row, in the lookup's snapshot.
+
+    The statement was built from what the caller believed the layer to be; whether it is the one the
+    returned layer asks for is the caller's check (`geoportal.tiles.anonymous`).
+    """
+    city_slug, slug = split_collection_id(cid)
+    layer, raw = public_layer_with(
+        city_slug=city_slug or None, slug=slug, scalar_sql=statement.sql, scalar_params=statement.params
+    )
+    if layer is None:
+        raise collection_not_found(cid)
+    return layer, raw
 
 
 def layer_find(*, city: City | None, slug: str) -> Layer | None:

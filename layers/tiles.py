@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -176,16 +177,31 @@ def tile_key_in(set_key: str, *, z: int, x: int, y: int) -> str:
     return hashlib.sha256(f"{set_key}/{z}/{x}/{y}".encode()).hexdigest()[:32]
 
 
-def render_tile(*, sources: Sequence[TileSource], z: int, x: int, y: int, feature_cap: int = FEATURE_CAP) -> bytes:
-    """The MVT bytes of tile z/x/y with one layer per source shown at z; b"" when the tile is empty.
+@dataclass(frozen=True)
+class TileStatement:
+    """The one SQL statement of a tile (positional parameters) and the MVT layers whose doubles go out as floats.
+
+    Two statements are equal exactly when they ask the database for the same tile of the same layers.
+    """
+
+    sql: str
+    params: tuple[Any, ...]
+    float_layers: tuple[str, ...]
+
+
+def tile_statement(
+    *, sources: Sequence[TileSource], z: int, x: int, y: int, feature_cap: int = FEATURE_CAP
+) -> TileStatement | None:
+    """The statement that renders tile z/x/y with one MVT layer per source shown at z; None when none is.
 
     Every source's `ST_AsMVT` result is concatenated in the same statement
-    (concatenated MVT messages are a valid MVT message).
+    (concatenated MVT messages are a valid MVT message). The statement is a
+    scalar query, so it can also be a subquery of another (`layers.selectors.public_layer_and_tile`).
     """
     tile_check(z=z, x=x, y=y)
     shown = [source for source in sources if source.shows_at(z)]
     if not shown:
-        return b""
+        return None
     params: dict[str, Any] = {"z": z, "x": x, "y": y}
     parts = []
     for index, source in enumerate(shown):
@@ -201,13 +217,40 @@ def render_tile(*, sources: Sequence[TileSource], z: int, x: int, y: int, featur
         pixel = WORLD_M / 2**z / 512  # one CSS pixel of a 512-px vector tile, in metres
         params["tolerance"] = pixel / 2
         params["min_area"] = (2 * pixel) ** 2  # one pixel of a 256-px WebMercatorQuad tile
-    sql = f"{_TILE_CTE} SELECT {' || '.join(parts)}"
+    sql, ordered = _positional(f"{_TILE_CTE} SELECT {' || '.join(parts)}", params)
+    floats = tuple(source.name for source in shown if _sends_floats(source, z))
+    return TileStatement(sql=sql, params=ordered, float_layers=floats)
+
+
+def _positional(sql: str, params: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """`%(name)s` placeholders as `%s` with their values in order (a statement that nests in others' SQL)."""
+    ordered: list[Any] = []
+
+    def placeholder(match: re.Match[str]) -> str:
+        ordered.append(params[match.group(1)])
+        return "%s"
+
+    return _NAMED.sub(placeholder, sql), tuple(ordered)
+
+
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+
+def tile_finish(raw: bytes | memoryview | None, statement: TileStatement) -> bytes:
+    """The tile's bytes from what the statement returned: b"" when empty, floats where the layer sends them."""
+    tile = bytes(raw) if raw is not None else b""
+    return doubles_as_floats(tile, layers=list(statement.float_layers)) if tile and statement.float_layers else tile
+
+
+def render_tile(*, sources: Sequence[TileSource], z: int, x: int, y: int, feature_cap: int = FEATURE_CAP) -> bytes:
+    """The MVT bytes of tile z/x/y with one layer per source shown at z; b"" when the tile is empty."""
+    statement = tile_statement(sources=sources, z=z, x=x, y=y, feature_cap=feature_cap)
+    if statement is None:
+        return b""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(statement.sql, statement.params)
         row = cursor.fetchone()
-    tile = bytes(row[0]) if row and row[0] is not None else b""
-    floats = [source.name for source in shown if _sends_floats(source, z)]
-    return doubles_as_floats(tile, layers=floats) if tile and floats else tile
+    return tile_finish(row[0] if row else None, statement)
 
 
 def _sends_floats(source: TileSource, z: int) -> bool:

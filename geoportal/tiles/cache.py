@@ -171,17 +171,20 @@ def tile_cache() -> TileCache | None:
     return TileCache(tile_cache_root())
 
 
-def cached_tile(*, sources: Sequence[TileSource], tile: TileAddress, coding: str) -> tuple[bytes, str]:
+def cached_tile(
+    *, sources: Sequence[TileSource], tile: TileAddress, coding: str, rendered: bytes | None = None
+) -> tuple[bytes, str]:
     """(body, coding) of a tile of the set `tile.set_key` (= `tileset_key(sources)`): cached, or rendered and stored.
 
+    `rendered`: the tile's bytes when the caller has rendered it already (they are stored, not looked up).
     The coding is the one asked for, or identity for an empty tile.
     """
     cache = tile_cache()
-    if cache is not None:
+    if cache is not None and rendered is None:
         hit = cache.get(tile, coding)
         if hit is not None:
             return hit
-    data = render_tile(sources=sources, z=tile.z, x=tile.x, y=tile.y)
+    data = render_tile(sources=sources, z=tile.z, x=tile.x, y=tile.y) if rendered is None else rendered
     if cache is None:  # nothing is stored: compress only into the coding that is sent
         return (compress(data, coding), coding) if data else (b"", IDENTITY)
     encoded = encode(data)

@@ -38,7 +38,7 @@ from django.views.decorators.http import require_safe
 
 from geoportal.conditional import etag_matches
 from geoportal.config import project_config
-from geoportal.tiles import documents
+from geoportal.tiles import anonymous, documents
 from geoportal.tiles.cache import IDENTITY, TileAddress, cached_tile, negotiate, tile_sources
 from geoportal.tiles.public import composite_name, heal_public_entry
 from geoportal.tiles.styles import base_url, city_style_for, national_style_for
@@ -61,9 +61,20 @@ def _scope(layers: Sequence[Layer]) -> str:
 
 
 def tile_response(
-    request: HttpRequest, *, layers: Sequence[Layer], version: str, z: int, x: int, y: int, public_name: str
+    request: HttpRequest,
+    *,
+    layers: Sequence[Layer],
+    version: str,
+    z: int,
+    x: int,
+    y: int,
+    public_name: str,
+    rendered: bytes | None = None,
 ) -> HttpResponse:
-    """The tile response; `public_name` is its entry in the public tree (`<cid>` or `city/<city>`)."""
+    """The tile response; `public_name` is its entry in the public tree (`<cid>` or `city/<city>`).
+
+    `rendered`: the tile of `layers` already rendered (`geoportal.tiles.anonymous`), or None.
+    """
     sources = tile_sources(layers)
     tile = TileAddress(tileset_key(sources), z, x, y)
     key = tile_key_in(tile.set_key, z=z, x=x, y=y)
@@ -76,7 +87,7 @@ def tile_response(
         response["ETag"] = f'"{key}"' if wanted == IDENTITY else f'W/"{key}"'
         patch_vary_headers(response, ["Accept-Encoding"])
     else:
-        body, coding = cached_tile(sources=sources, tile=tile, coding=wanted)
+        body, coding = cached_tile(sources=sources, tile=tile, coding=wanted, rendered=rendered)
         response = _tile_body_response(body, coding=coding, key=key)
     if layers and scope == "public" and not request.user.is_authenticated:
         # What nginx would serve from disk for this URL: make sure it is this very set.
@@ -107,7 +118,14 @@ def _tile_body_response(body: bytes, *, coding: str, key: str) -> HttpResponse:
 def layer_tile(request: HttpRequest, cid: str, z: int, x: int, y: int) -> HttpResponse:
     """One collection's tile (see the module docstring for statuses and caching)."""
     tile_check(z=z, x=x, y=y)
+    found = anonymous.layer_and_tile(request, cid=cid, z=z, x=x, y=y)
+    if found is not None:
+        layer, rendered = found
+        return tile_response(
+            request, layers=[layer], version=str(layer.version), z=z, x=x, y=y, public_name=cid, rendered=rendered
+        )
     layer = layer_get_visible(cid=cid, user=request.user)
+    anonymous.remember(request, layer)
     return tile_response(request, layers=[layer], version=str(layer.version), z=z, x=x, y=y, public_name=cid)
 
 
