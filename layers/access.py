@@ -166,32 +166,49 @@ class _Compiled:
     converters: dict[int, Any]
 
 
-def _compiled_public_lookup(*, national: bool) -> _Compiled | None:
-    """The compiled lookup, or None when its placeholders are not plain parameters (then use the ORM)."""
+def _compiled_public_lookup(*, national: bool, only: tuple[str, ...] = ()) -> _Compiled | None:
+    """The compiled lookup, or None when its placeholders are not plain parameters (then use the ORM).
+
+    `only`: the fields to load (`QuerySet.only`), all when empty.
+    """
     db = router.db_for_read(Layer)
-    cache: dict[bool, _Compiled | None] = connections[db].__dict__.setdefault("_geoportal_public_layer_sql", {})
-    if national not in cache:
-        queryset = _by_key(visible_layers(user=None).using(db), city_slug=None if national else _CITY, slug=_SLUG)
+    cache: dict[tuple[bool, tuple[str, ...]], _Compiled | None]
+    cache = connections[db].__dict__.setdefault("_geoportal_public_layer_sql", {})
+    if (national, only) not in cache:
+        layers = _loading(visible_layers(user=None).using(db), only)
+        queryset = _by_key(layers, city_slug=None if national else _CITY, slug=_SLUG)
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
         placeholders = sorted(param for param in params if param in (_CITY, _SLUG))
         expected = [_SLUG] if national else sorted([_CITY, _SLUG])
         converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
         compiled = _Compiled(compiler, queryset.db, sql, tuple(params), converters)
-        cache[national] = compiled if placeholders == expected else None
-    return cache[national]
+        cache[national, only] = compiled if placeholders == expected else None
+    return cache[national, only]
+
+
+def _loading(layers: QuerySet[Layer], only: tuple[str, ...]) -> QuerySet[Layer]:
+    return layers.only(*only) if only else layers
 
 
 def public_layer_with(
-    *, city_slug: str | None, slug: str, scalar_sql: str | None = None, scalar_params: Sequence[Any] = ()
+    *,
+    city_slug: str | None,
+    slug: str,
+    scalar_sql: str | None = None,
+    scalar_params: Sequence[Any] = (),
+    only: tuple[str, ...] = (),
 ) -> tuple[Layer | None, Any]:
     """The public layer (or None), and — when `scalar_sql` is given — the value of that scalar subquery
     evaluated for it, in the same statement (one round trip; e.g. a feature of the layer: the subquery
-    refers to the layer's row as "layers_layer"). The subquery only ever sees a public layer's row."""
-    compiled = _compiled_public_lookup(national=city_slug is None)
+    refers to the layer's row as "layers_layer"). The subquery only ever sees a public layer's row.
+
+    `only`: load just these fields (`QuerySet.only`; any other is read on first use, one query more).
+    """
+    compiled = _compiled_public_lookup(national=city_slug is None, only=only)
     select, sep, rest = compiled.sql.partition(' FROM "layers_layer" ') if compiled else ("", "", "")
     if compiled is None or not sep or " FROM " in select or "%s" in select:
-        return _public_layer_orm(city_slug=city_slug, slug=slug, scalar_sql=scalar_sql, scalar_params=scalar_params)
+        return _public_layer_orm(city_slug=city_slug, slug=slug, scalar_sql=scalar_sql, scalar_params=scalar_params, only=only)
     values = {_CITY: city_slug, _SLUG: slug}
     params = [values.get(param, param) if isinstance(param, str) else param for param in compiled.params]
     sql = compiled.sql
@@ -222,10 +239,10 @@ def _layer_from_row(compiled: _Compiled, row: tuple[Any, ...]) -> Layer:
 
 
 def _public_layer_orm(
-    *, city_slug: str | None, slug: str, scalar_sql: str | None, scalar_params: Sequence[Any]
+    *, city_slug: str | None, slug: str, scalar_sql: str | None, scalar_params: Sequence[Any], only: tuple[str, ...] = ()
 ) -> tuple[Layer | None, Any]:
     """The same through the ORM (when the compiled form does not apply): the layer, then the scalar."""
-    layers = _by_key(visible_layers(user=None), city_slug=city_slug, slug=slug)
+    layers = _by_key(_loading(visible_layers(user=None), only), city_slug=city_slug, slug=slug)
     if scalar_sql is not None:
         # The subquery is our own SQL text (layers.features, layers.tiles); every value is a separate parameter.
         layers = layers.annotate(_scalar=RawSQL(scalar_sql, tuple(scalar_params)))  # noqa: S611

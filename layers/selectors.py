@@ -23,7 +23,7 @@ from layers.crs import CRS84, STORAGE_SRID
 from layers.errors import NotFound
 from layers.features import Output, feature_geojson_of_outer_layer, feature_get_geojson
 from layers.models import City, Feature, Layer
-from layers.tiles import TileStatement
+from layers.tiles import TILE_LAYER_FIELDS, TileStatement
 
 # The shortest degree of latitude (at the equator) and the length of a degree of longitude on the
 # equator, both on WGS 84, in metres: a box this many degrees around a point holds every point within
@@ -89,7 +89,11 @@ def public_layer_and_tile(*, cid: str, statement: TileStatement) -> tuple[Layer,
     """
     city_slug, slug = split_collection_id(cid)
     layer, raw = public_layer_with(
-        city_slug=city_slug or None, slug=slug, scalar_sql=statement.sql, scalar_params=statement.params
+        city_slug=city_slug or None,
+        slug=slug,
+        scalar_sql=statement.sql,
+        scalar_params=statement.params,
+        only=TILE_LAYER_FIELDS,
     )
     if layer is None:
         raise collection_not_found(cid)

@@ -78,6 +78,22 @@ BRIEF_BELOW_ZOOM = 15  # below this zoom only `brief_attributes` are sent
 RENDER_REVISION = "6"  # bump when the tile SQL changes what a tile contains: every ETag and cache key changes
 
 
+# The Layer fields a tile response reads (TileSource.for_layer, the collection id, the response's
+# scope): a tile's layer lookup loads only these (the extent, titles and the city's geometries cost
+# the database about a third of a small tile's render to send and Django to convert).
+TILE_LAYER_FIELDS = (
+    "city",
+    "city__slug",
+    "slug",
+    "theme",
+    "visibility",
+    "version",
+    "fields",
+    "single_precision",
+    "created_at",
+)
+
+
 @dataclass(frozen=True)
 class TileSource:
     """What one MVT layer of a tile is built from."""

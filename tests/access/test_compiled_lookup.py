@@ -93,3 +93,23 @@ def test_one_statement_and_orm_fallback_agree(public_city_layer_then_hidden, mak
             assert (compiled_text is None) == (fid == "missing")
     found, _ = public_layer_with(city_slug=None, slug="compiled-national")
     assert found is not None and found.pk == national.pk
+
+
+def test_a_lookup_loading_only_some_fields_agrees_with_the_orm_and_loads_no_more(public_city_layer_then_hidden, make_layer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from layers.access import _public_layer_orm, public_layer_with
+    from layers.tiles import TILE_LAYER_FIELDS
+
+    make_layer(None, "compiled-national", "boundaries", POINT)
+    for city_slug, slug in (("minsk", "compiled"), (None, "compiled-national")):
+        with CaptureQueriesContext(connection) as queries:
+            compiled, _ = public_layer_with(city_slug=city_slug, slug=slug, only=TILE_LAYER_FIELDS)
+            assert compiled is not None
+            seen = (compiled.collection_id, compiled.version, compiled.theme, compiled.fields, compiled.created_at)
+        assert len(queries.captured_queries) == 1  # every field a tile reads came with the lookup
+        assert '"extent"' not in queries.captured_queries[0]["sql"]
+        orm, _ = _public_layer_orm(city_slug=city_slug, slug=slug, scalar_sql=None, scalar_params=(), only=TILE_LAYER_FIELDS)
+        assert orm is not None and orm.pk == compiled.pk
+        assert seen == (orm.collection_id, orm.version, orm.theme, orm.fields, orm.created_at)
