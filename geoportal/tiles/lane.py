@@ -1,9 +1,10 @@
 """The tile lane: anonymous tile requests answered by the tile views without the rest of Django's request cycle.
 
 Why: an uncached tile costs the database about 3 ms, and Django's cycle around the view (fifteen
-middleware, the request signals, the database ping of CONN_HEALTH_CHECKS) cost another ~0.8 ms of
-the ~1.8 ms our process spent per tile in the z15-16 benchmark: on two cores shared with PostgreSQL,
-that was the gap to MapServer. City services pull tiles anonymously, many at once; this is their path.
+middleware, URL resolving, the request signals that check every connection) cost another ~0.5 ms of
+the ~1.8 ms our process spent per tile in the z15-16 benchmark (1.3 ms with the lane): on two cores
+shared with PostgreSQL, that was the gap to MapServer. City services pull tiles anonymously, many at
+once; this is their path.
 
 What the lane serves, and only that: a GET of `/tiles/{cid}/{z}/{x}/{y}.mvt` or
 `/tiles/city/{city}/{z}/{x}/{y}.mvt` (routed by Django's own URL resolver) from a caller who is
