@@ -7,13 +7,14 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 from psycopg import sql
 
 from geoportal.env import get_env
+
+from .servers import start_serve, unused_port, wait_for_healthz
 
 GEOPORTAL = Path(sys.executable).parent / "geoportal"
 
@@ -27,12 +28,6 @@ def run_geoportal(*args: str, env: dict[str, str] | None = None) -> subprocess.C
         timeout=120,
         stdin=subprocess.DEVNULL,
     )
-
-
-def unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_db_status_reports_running_cluster_and_port() -> None:
@@ -123,16 +118,6 @@ def test_serve_refuses_a_database_without_its_migrations() -> None:
             db.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
 
 
-def environ_for_database(name: str) -> dict[str, str]:
-    """This process's environment pointed at database `name` (embedded cluster or DATABASE_URL's server)."""
-    environ = dict(os.environ)
-    if environ.get("DATABASE_URL"):
-        environ["DATABASE_URL"] = urlunsplit(urlsplit(environ["DATABASE_URL"])._replace(path=f"/{name}"))
-    else:
-        environ["GEOPORTAL_DB_NAME"] = name
-    return environ
-
-
 @pytest.mark.parametrize(
     ("args", "announced_sizes", "closes_each_connection"),
     [
@@ -153,31 +138,18 @@ def test_serve_runs_with_the_worker_model_asked_for(
     database (migrated by `db`), so the test needs no `geoportal setup` beforehand.
     """
     import http.client
-    import time
     import urllib.request
     from concurrent.futures import ThreadPoolExecutor
 
     from django.db import connection
 
     port = unused_port()
-    command = [sys.executable, "-m", "geoportal.cli", "serve", "--port", str(port), *args, "--workers", "2"]
-    environ = environ_for_database(connection.settings_dict["NAME"])
-    server = subprocess.Popen(
-        [*command, "--no-task-worker"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ
-    )
+    server = start_serve(port, *args, "--workers", "2", database=connection.settings_dict["NAME"])
     try:
         assert server.stdout is not None
         announced = server.stdout.readline()
         assert announced_sizes in announced, announced
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the server never answered /healthz"
-                time.sleep(0.3)
+        wait_for_healthz(port)
         keep_alive = http.client.HTTPConnection("127.0.0.1", port, timeout=5)  # HTTP/1.1: keep-alive unless told
         keep_alive.request("GET", "/healthz")
         response = keep_alive.getresponse()

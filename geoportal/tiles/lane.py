@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -64,12 +64,12 @@ class TileLane:
         self.site_headers: dict[bool, list[tuple[str, str]]] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        request, view, kwargs = lane_request(environ)
-        if request is None:
+        ask = lane_request(environ)
+        if ask is None:
             return self.app(environ, start_response)
-        secure = request.is_secure()
+        secure = ask.request.is_secure()
         site = self.site_headers.get(secure)
-        response = None if site is None else lane_response(request, view, kwargs)
+        response = None if site is None else lane_response(ask)
         if response is None or site is None:
             return self.app(environ, self._learning(start_response, secure=secure))
         headers = [*response.items(), ("Content-Length", str(len(response.content))), *site]
@@ -89,38 +89,44 @@ class TileLane:
         return learn
 
 
-def lane_request(environ: dict[str, Any]) -> tuple[WSGIRequest | None, Any, dict[str, Any]]:
-    """(request, view, its arguments) when the lane may answer; (None, None, {}) otherwise."""
+class LaneRequest(NamedTuple):
+    request: WSGIRequest
+    view: Callable[..., HttpResponse]
+    kwargs: dict[str, Any]
+
+
+def lane_request(environ: dict[str, Any]) -> LaneRequest | None:
+    """The request, its view and the view's arguments when the lane may answer; None otherwise."""
     path = environ.get("PATH_INFO", "")
     if environ.get("REQUEST_METHOD") != "GET" or not (path.startswith("/tiles/") and path.endswith(".mvt")):
-        return None, None, {}
+        return None
     if "HTTP_AUTHORIZATION" in environ or settings.SESSION_COOKIE_NAME + "=" in environ.get("HTTP_COOKIE", ""):
-        return None, None, {}  # perhaps signed in: Django decides who it is
+        return None  # perhaps signed in: Django decides who it is
     accept = environ.get("HTTP_ACCEPT_ENCODING", "")
     if negotiate(accept) == IDENTITY and re_accepts_gzip.search(accept):
-        return None, None, {}  # e.g. "gzip;q=0": GZipMiddleware would compress what we send plain
+        return None  # e.g. "gzip;q=0": GZipMiddleware would compress what we send plain
     try:
         match = resolve(path)
     except Resolver404:
-        return None, None, {}
+        return None
     if match.func not in LANE_VIEWS:
-        return None, None, {}
+        return None
     request = WSGIRequest(environ)
     try:
         request.get_host()
     except DisallowedHost:
-        return None, None, {}  # Django answers 400 for a Host it does not serve
+        return None  # Django answers 400 for a Host it does not serve
     request.user = AnonymousUser()
-    return request, match.func, match.kwargs
+    return LaneRequest(request, match.func, match.kwargs)
 
 
-def lane_response(request: WSGIRequest, view: Any, kwargs: dict[str, Any]) -> HttpResponse | None:
+def lane_response(ask: LaneRequest) -> HttpResponse | None:
     """The view's 200 or 204 tile response; None when Django should answer instead."""
     db = connections[DEFAULT_DB_ALIAS]
     if db.connection is None or db.errors_occurred or (db.close_at is not None and time.monotonic() >= db.close_at):
         return None  # Django's request signals open, check or renew the connection
     try:
-        response = view(request, **kwargs)
+        response = ask.view(ask.request, **ask.kwargs)
     except Exception:  # any error is Django's to answer (and log), with its own mapping
         return None
     return response if response.status_code in SERVED_STATUSES and not response.streaming else None

@@ -121,12 +121,10 @@ def layer_tile(request: HttpRequest, cid: str, z: int, x: int, y: int) -> HttpRe
     found = anonymous.layer_and_tile(request, cid=cid, z=z, x=x, y=y)
     if found is not None:
         layer, rendered = found
-        return tile_response(
-            request, layers=[layer], version=str(layer.version), z=z, x=x, y=y, public_name=cid, rendered=rendered
-        )
-    layer = layer_get_visible(cid=cid, user=request.user)
-    anonymous.remember(request, layer)
-    return tile_response(request, layers=[layer], version=str(layer.version), z=z, x=x, y=y, public_name=cid)
+    else:
+        layer, rendered = layer_get_visible(cid=cid, user=request.user), None
+        anonymous.remember(request, layer)
+    return tile_response(request, layers=[layer], version=str(layer.version), z=z, x=x, y=y, public_name=cid, rendered=rendered)
 
 
 @require_safe

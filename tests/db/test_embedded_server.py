@@ -13,7 +13,7 @@ import pytest
 from geoportal import embedded_db
 from geoportal.env import Env, load_env
 
-from ..test_cli import unused_port
+from ..servers import unused_port
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ status, every header and the bytes. Requests the lane must not answer are shown 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterable, Iterator
@@ -19,14 +17,14 @@ import psycopg
 import pytest
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections, connection
-from django.test import RequestFactory
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connection, connections
+from django.test import Client, RequestFactory
 
 from geoportal.tiles import anonymous
 from geoportal.tiles.lane import TileLane
 from layers.models import Layer
 
-from ..test_cli import environ_for_database, unused_port
+from ..servers import start_serve, unused_port, wait_for_healthz
 from .conftest import decode
 
 
@@ -211,15 +209,18 @@ def test_a_layer_hidden_after_the_lane_served_it_is_a_404_from_django(lida, lane
     assert b"School" not in hidden.body
 
 
-def test_an_expired_or_failed_connection_is_left_to_django(lida, lane):
+@pytest.mark.parametrize(
+    ("attribute", "spoiled"),
+    [("close_at", lambda: time.monotonic() - 1), ("errors_occurred", lambda: True)],
+    ids=["older_than_conn_max_age", "an_error_occurred"],
+)
+def test_an_expired_or_failed_connection_is_left_to_django(lida, lane, monkeypatch, attribute, spoiled):
     call(lane, tile_path(lida, "lida-roads"))
     served_by_lane(lane, tile_path(lida))
-    for spoil, restore in [("close_at", connection.close_at), ("errors_occurred", False)]:
-        setattr(connection, spoil, time.monotonic() - 1 if spoil == "close_at" else True)
-        before = django_of(lane).calls
-        assert call(lane, tile_path(lida)).status == "200 OK"
-        assert django_of(lane).calls == before + 1
-        setattr(connection, spoil, restore)
+    monkeypatch.setattr(connections[DEFAULT_DB_ALIAS], attribute, spoiled())  # the wrapper, not the proxy
+    before = django_of(lane).calls
+    assert call(lane, tile_path(lida)).status == "200 OK"
+    assert django_of(lane).calls == before + 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -241,40 +242,25 @@ def test_a_connection_lost_under_the_lane_is_renewed_and_the_tile_still_served(l
 
 @pytest.mark.django_db(transaction=True)
 def test_geoportal_serve_answers_tiles_through_the_lane_with_django_s_headers(lida):
-    from django.test import Client
-
     import geoportal.wsgi
 
     assert isinstance(geoportal.wsgi.application, TileLane)
     path = tile_path(lida)
     expected = Client().get(path)
     port = unused_port()
-    command = [sys.executable, "-m", "geoportal.cli", "serve", "--port", str(port), "--workers", "1"]
-    command += ["--worker-class", "sync", "--no-task-worker"]
-    environ = environ_for_database(connection.settings_dict["NAME"])
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ)
+    server = start_serve(port, "--workers", "1", "--worker-class", "sync", database=connection.settings_dict["NAME"])
     try:
-        answers = [fetch_when_up(f"http://127.0.0.1:{port}{path}") for _ in range(4)]
+        wait_for_healthz(port)
+        answers = []
+        for _ in range(4):  # the first through Django, the others through the lane
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+                answers.append((response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()))
     finally:
         server.terminate()
         _, errors = server.communicate(timeout=30)
     assert "Traceback" not in errors, errors
-    for status, headers, body in answers:  # the first through Django, the others through the lane
+    for status, headers, body in answers:
         assert status == 200 and body == expected.content
         assert {k: v for k, v in headers.items() if k not in ("date", "server", "connection")} == {
             k.lower(): v for k, v in expected.items()
         }
-
-
-def fetch_when_up(url: str) -> tuple[int, dict[str, str], bytes]:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
-        except ConnectionError:
-            assert time.monotonic() < deadline, "the server never answered"
-            time.sleep(0.3)
-        except urllib.error.URLError as error:
-            assert isinstance(error.reason, ConnectionError) and time.monotonic() < deadline, error
-            time.sleep(0.3)
